@@ -1,0 +1,449 @@
+//! `/api/v1/users` (administrators), `/api/v1/citizens` (self-registration), `/api/v1/me`.
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::model::{self, CitizenId, Role};
+use super::store::{self, NewUser, User, UserChanges, UserFilter};
+use crate::app::AppState;
+use crate::auth::{password, store as tokens_store, Caller, Scope};
+use crate::error::{AppError, AppResult, Validator};
+use crate::http::{check_query_text, Json, Page, PageParams};
+use crate::units::store as units;
+
+async fn hash(pw: String) -> AppResult<String> {
+    web::block(move || password::hash(&pw))
+        .await?
+        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
+}
+
+/// The caller's own account.
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Json<User>> {
+    let id = caller.user_id;
+    let user = state
+        .db
+        .read(move |c| store::get(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(user.view()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterCitizen {
+    /// 12-digit personal ID number (số định danh cá nhân); or give `tax_code` for an organisation.
+    pub citizen_id: Option<String>,
+    /// An organisation's tax code (mã số thuế): 10 digits, or 10-3 for a branch.
+    pub tax_code: Option<String>,
+    pub full_name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub password: String,
+}
+
+/// Self-registration of a citizen or an organisation. The ID number (or tax code) becomes the
+/// user name for signing in.
+#[utoipa::path(tag = "accounts", request_body = RegisterCitizen,
+    responses((status = 201, body = User),
+        (status = 409, description = "Already registered", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/citizens")]
+pub async fn register_citizen(
+    state: web::Data<AppState>,
+    body: Json<RegisterCitizen>,
+) -> AppResult<HttpResponse> {
+    let input = body.0;
+    let mut v = Validator::new();
+    let citizen_id = match (&input.citizen_id, &input.tax_code) {
+        (Some(id), None) => match CitizenId::parse(id) {
+            Ok(id) => Some(id),
+            Err(why) => {
+                v.add("citizen_id", why);
+                None
+            }
+        },
+        (None, Some(code)) => {
+            v.check(
+                model::valid_tax_code(code.trim()),
+                "tax_code",
+                "must be 10 digits, or 10 digits-3 digits",
+            );
+            None
+        }
+        _ => {
+            v.add("citizen_id", "give exactly one of citizen_id and tax_code");
+            None
+        }
+    };
+    v.text("full_name", &input.full_name, 200);
+    let phone = model::normalize_phone(&input.phone);
+    v.check(
+        phone.is_some(),
+        "phone",
+        "must be a Vietnamese phone number",
+    );
+    if let Some(e) = &input.email {
+        v.check(
+            model::valid_email(e.trim()),
+            "email",
+            "must be an e-mail address",
+        );
+    }
+    model::check_password(&mut v, "password", &input.password);
+    v.finish()?;
+    let tax_code = input.tax_code.as_deref().map(str::trim).map(str::to_owned);
+    let username = citizen_id
+        .as_ref()
+        .map(|c| c.as_str().to_owned())
+        .or_else(|| tax_code.clone())
+        .unwrap_or_default();
+    let pw_hash = hash(input.password).await?;
+    let user = state
+        .db
+        .write(move |c| {
+            if store::username_taken(c, &username)? {
+                return Err(AppError::Conflict(
+                    "an account with this ID number already exists".to_owned(),
+                ));
+            }
+            store::insert(
+                c,
+                NewUser {
+                    username: &username,
+                    role: Role::Citizen,
+                    unit_id: None,
+                    full_name: input.full_name.trim(),
+                    password_hash: &pw_hash,
+                    citizen_id: citizen_id.as_ref().map(CitizenId::as_str),
+                    tax_code: tax_code.as_deref(),
+                    phone: phone.as_deref(),
+                    email: input.email.as_deref().map(str::trim),
+                },
+            )
+        })
+        .await?;
+    tracing::info!(user_id = %user.uuid(), "citizen registered");
+    Ok(HttpResponse::Created().json(user.view()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    pub role: Option<Role>,
+    /// Only staff of this unit.
+    pub unit_id: Option<Uuid>,
+    pub disabled: Option<bool>,
+    /// Words in the user name or full name, ignoring diacritics.
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// Accounts the administrator manages (staff of units in their scope).
+#[utoipa::path(tag = "accounts", params(UserListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<User>)))]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<UserListQuery>,
+) -> AppResult<web::Json<Page<User>>> {
+    caller.require(&[Role::Admin])?;
+    let q = query.into_inner();
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .paging()?;
+    check_query_text("q", q.q.as_deref())?;
+    let filter = UserFilter {
+        role: q.role,
+        unit: q.unit_id,
+        disabled: q.disabled,
+        q: q.q,
+    };
+    let scope = caller.scope();
+    let (items, total) = state
+        .db
+        .read(move |c| store::list(c, scope, &filter, paging))
+        .await?;
+    Ok(web::Json(Page::new(items, total, paging)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// 3–64 of a-z, 0-9, `.`, `_`, `-`.
+    pub username: String,
+    pub full_name: String,
+    /// A staff role (`citizen` is not allowed here).
+    pub role: Role,
+    /// Home unit; required except for a global administrator.
+    pub unit_id: Option<Uuid>,
+    pub password: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+fn check_contact(v: &mut Validator, phone: Option<&str>, email: Option<&str>) -> Option<String> {
+    if let Some(e) = email {
+        v.check(
+            model::valid_email(e.trim()),
+            "email",
+            "must be an e-mail address",
+        );
+    }
+    phone.and_then(|p| {
+        let n = model::normalize_phone(p);
+        v.check(n.is_some(), "phone", "must be a Vietnamese phone number");
+        n
+    })
+}
+
+/// Resolves and checks a staff member's home unit against the administrator's scope.
+fn home_unit(
+    c: &mut crate::db::DbConn,
+    scope: Scope,
+    role: Role,
+    unit: Option<Uuid>,
+) -> AppResult<Option<Uuid>> {
+    match unit {
+        Some(id) => {
+            let u = units::get_in_scope(c, id, scope)
+                .ok()
+                .filter(|u| units::manageable(u, scope))
+                .ok_or_else(|| AppError::invalid("unit_id", "no such unit in your scope"))?;
+            Ok(Some(u.id))
+        }
+        None if role == Role::Admin && scope == Scope::All => Ok(None),
+        None => Err(AppError::invalid("unit_id", "staff need a home unit")),
+    }
+}
+
+#[utoipa::path(tag = "accounts", request_body = CreateUser, security(("bearer" = [])),
+    responses((status = 201, body = User),
+        (status = 409, description = "The user name is taken", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateUser>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let username = input.username.trim().to_lowercase();
+    let mut v = Validator::new();
+    v.check(
+        model::valid_username(&username),
+        "username",
+        "must be 3–64 of a-z, 0-9, '.', '_', '-'",
+    );
+    v.check(input.role.is_staff(), "role", "must be a staff role");
+    v.text("full_name", &input.full_name, 200);
+    let phone = check_contact(&mut v, input.phone.as_deref(), input.email.as_deref());
+    model::check_password(&mut v, "password", &input.password);
+    v.finish()?;
+    let pw_hash = hash(input.password).await?;
+    let scope = caller.scope();
+    let user = state
+        .db
+        .write(move |c| {
+            let unit = home_unit(c, scope, input.role, input.unit_id)?;
+            if store::username_taken(c, &username)? {
+                return Err(AppError::Conflict(format!("user name {username} is taken")));
+            }
+            store::insert(
+                c,
+                NewUser {
+                    username: &username,
+                    role: input.role,
+                    unit_id: unit,
+                    full_name: input.full_name.trim(),
+                    password_hash: &pw_hash,
+                    citizen_id: None,
+                    tax_code: None,
+                    phone: phone.as_deref(),
+                    email: input.email.as_deref().map(str::trim),
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(user.view()))
+}
+
+/// Loads an account the administrator manages, else 404.
+fn managed(c: &mut crate::db::DbConn, scope: Scope, id: Uuid) -> AppResult<store::UserRow> {
+    match store::get(c, id)? {
+        Some(u) if store::manageable(c, &u, scope)? => Ok(u),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<User>> {
+    caller.require(&[Role::Admin])?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    Ok(web::Json(
+        state.db.read(move |c| managed(c, scope, id)).await?.view(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub full_name: Option<String>,
+    /// A staff role; a citizen's role cannot change.
+    pub role: Option<Role>,
+    pub unit_id: Option<Uuid>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[utoipa::path(tag = "accounts", request_body = UpdateUser, security(("bearer" = [])), responses((status = 200, body = User)))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<UpdateUser>,
+) -> AppResult<web::Json<User>> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let mut v = Validator::new();
+    if let Some(n) = &input.full_name {
+        v.text("full_name", n, 200);
+    }
+    if let Some(r) = input.role {
+        v.check(r.is_staff(), "role", "must be a staff role");
+    }
+    let phone = check_contact(&mut v, input.phone.as_deref(), input.email.as_deref());
+    v.finish()?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let user = state
+        .db
+        .write(move |c| {
+            let user = managed(c, scope, id)?;
+            if user.role() == Role::Citizen && (input.role.is_some() || input.unit_id.is_some()) {
+                return Err(AppError::invalid(
+                    "role",
+                    "a citizen account has no role or unit to change",
+                ));
+            }
+            let role = input.role.unwrap_or_else(|| user.role());
+            let unit = match input.unit_id {
+                Some(u) => home_unit(c, scope, role, Some(u))?,
+                None => user.unit(),
+            };
+            if unit.is_none() && role != Role::Admin && role != Role::Citizen {
+                return Err(AppError::invalid("unit_id", "staff need a home unit"));
+            }
+            store::update(
+                c,
+                &user,
+                UserChanges {
+                    full_name: input.full_name.map(|n| n.trim().to_owned()),
+                    role: input.role,
+                    unit_id: unit,
+                    phone,
+                    email: input.email.map(|e| e.trim().to_owned()),
+                },
+            )
+        })
+        .await?;
+    Ok(web::Json(user.view()))
+}
+
+async fn set_disabled(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    disabled: bool,
+) -> AppResult<User> {
+    caller.require(&[Role::Admin])?;
+    if disabled && id == caller.user_id {
+        return Err(AppError::Conflict(
+            "you cannot disable your own account".to_owned(),
+        ));
+    }
+    let scope = caller.scope();
+    state
+        .db
+        .write(move |c| {
+            let user = managed(c, scope, id)?;
+            store::set_disabled(c, user.uuid(), disabled)?;
+            if disabled {
+                tokens_store::revoke_user(c, user.uuid())?;
+            }
+            Ok(store::get(c, id)?.ok_or(AppError::NotFound)?.view())
+        })
+        .await
+}
+
+/// Disables an account and signs it out everywhere (its access token lapses within minutes).
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[post("/users/{id}/disable")]
+pub async fn disable_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<User>> {
+    Ok(web::Json(
+        set_disabled(&state, &caller, id.into_inner(), true).await?,
+    ))
+}
+
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[post("/users/{id}/enable")]
+pub async fn enable_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<User>> {
+    Ok(web::Json(
+        set_disabled(&state, &caller, id.into_inner(), false).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    pub new_password: String,
+}
+
+/// Sets a new password, clears any lock and signs the account out everywhere.
+#[utoipa::path(tag = "accounts", request_body = ResetPassword, security(("bearer" = [])), responses((status = 204, description = "Password reset")))]
+#[post("/users/{id}/reset-password")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ResetPassword>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let mut v = Validator::new();
+    model::check_password(&mut v, "new_password", &body.0.new_password);
+    v.finish()?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    // Check the scope before spending a hash on it.
+    state.db.read(move |c| managed(c, scope, id)).await?;
+    let pw_hash = hash(body.0.new_password).await?;
+    state
+        .db
+        .write(move |c| {
+            let user = managed(c, scope, id)?;
+            store::set_password(c, user.uuid(), &pw_hash)?;
+            tokens_store::revoke_user(c, user.uuid())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

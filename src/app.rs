@@ -1,0 +1,371 @@
+//! The application: shared state, every route (through utoipa-actix-web so a route cannot
+//! exist without its OpenAPI entry), middleware, and the HTTP server that main and the tests
+//! both start.
+
+use std::net::TcpListener;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{get, web, App, HttpMessage, HttpResponse, HttpServer};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tracing_actix_web::TracingLogger;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::throttle::AddressThrottle;
+use crate::auth::tokens::TokenKeys;
+use crate::config::{Config, LoginPolicy};
+use crate::db::Db;
+use crate::error::{problem_type, AppError, AppResult, FieldError, Problem};
+use crate::http::{self, JsonLimit};
+use crate::telemetry::RequestSpan;
+use crate::{accounts, auth, catalogue, units};
+
+/// What every request handler shares.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: TokenKeys,
+    pub login: LoginPolicy,
+    pub refresh_ttl: chrono::Duration,
+    pub address_throttle: AddressThrottle,
+    pub json_limit: usize,
+}
+
+impl AppState {
+    pub fn new(config: &Config, db: Db) -> AppState {
+        let access_ttl = i64::try_from(config.access_token_ttl.as_secs()).unwrap_or(900);
+        AppState {
+            db,
+            tokens: TokenKeys::new(config.jwt_secret.expose_secret(), access_ttl),
+            login: config.login.clone(),
+            refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)
+                .unwrap_or_else(|_| chrono::Duration::days(14)),
+            address_throttle: AddressThrottle::new(
+                config.login.address_lock_after,
+                config.login.lock_for,
+            ),
+            json_limit: config.max_json_bytes,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> web::Json<Health> {
+    web::Json(Health {
+        status: "ok",
+        database: None,
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|_| AppError::Unavailable("the database does not answer".to_owned()))?;
+    let database = match state.db.backend() {
+        crate::db::BackendKind::Sqlite => "sqlite",
+        crate::db::BackendKind::Postgres => "postgres",
+    };
+    Ok(web::Json(Health {
+        status: "ok",
+        database: Some(database),
+    }))
+}
+
+/// Every route of the service.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready).service(
+        utoipa_actix_web::scope("/api/v1")
+            .service(auth::routes::login)
+            .service(auth::routes::refresh)
+            .service(auth::routes::logout)
+            .service(accounts::routes::me)
+            .service(accounts::routes::register_citizen)
+            .service(accounts::routes::list_users)
+            .service(accounts::routes::create_user)
+            .service(accounts::routes::get_user)
+            .service(accounts::routes::update_user)
+            .service(accounts::routes::disable_user)
+            .service(accounts::routes::enable_user)
+            .service(accounts::routes::reset_password)
+            .service(units::routes::list_units)
+            .service(units::routes::create_unit)
+            .service(units::routes::get_unit)
+            .service(units::routes::update_unit)
+            .service(units::routes::unit_subtree)
+            .service(units::routes::unit_ancestors)
+            .service(units::routes::retire_unit)
+            .service(units::routes::list_agencies)
+            .service(units::routes::create_agency)
+            .service(catalogue::routes::list_procedures)
+            .service(catalogue::routes::create_procedure)
+            .service(catalogue::routes::get_procedure)
+            .service(catalogue::routes::list_versions)
+            .service(catalogue::routes::create_version)
+            .service(catalogue::routes::deactivate_procedure)
+            .service(catalogue::routes::activate_procedure)
+            .service(catalogue::routes::get_version),
+    );
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "motcua",
+        description = "Backend of the electronic one-stop system for administrative procedures (Một cửa điện tử). \
+Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&StandardResponses),
+    tags(
+        (name = "auth", description = "Sign in, token refresh, sign out"),
+        (name = "accounts", description = "Staff accounts, citizen registration, the caller's account"),
+        (name = "units", description = "Administrative units (đơn vị hành chính) and agencies"),
+        (name = "procedures", description = "The procedure catalogue (thủ tục hành chính)"),
+        (name = "health", description = "Liveness and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the bearer scheme and the error responses every operation can give, so that each
+/// handler documents only what is particular to it.
+struct StandardResponses;
+
+const ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON, query string or path parameter",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "Missing, invalid or expired access token",
+    ),
+    ("403", "Forbidden", "The caller's role may not do this"),
+    (
+        "404",
+        "NotFound",
+        "No such resource, or it is outside the caller's scope",
+    ),
+    ("413", "PayloadTooLarge", "The body is larger than allowed"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not application/json",
+    ),
+    ("422", "Validation", "Invalid fields; `errors` lists them"),
+    (
+        "500",
+        "Internal",
+        "Internal error (logged; no details are sent)",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database is unavailable or overloaded",
+    ),
+];
+
+impl Modify for StandardResponses {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        for (_, name, description) in ERRORS {
+            let content = ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "Problem",
+                ))))
+                .build();
+            components.responses.insert(
+                (*name).to_owned(),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(*description)
+                        .content("application/problem+json", content)
+                        .build(),
+                ),
+            );
+        }
+        for (path, item) in api.paths.paths.iter_mut() {
+            let has_path_param = path.contains('{');
+            let ops = [
+                (&mut item.get, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+                (&mut item.delete, false),
+            ];
+            for (op, has_body) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = has_body && op.request_body.is_some();
+                let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
+                    })
+                });
+                for (status, name, _) in ERRORS {
+                    let applies = match *status {
+                        "400" => has_body || has_path_param || has_query,
+                        "401" | "403" => secured,
+                        "404" => has_path_param || secured,
+                        "413" | "415" => has_body,
+                        "422" => has_body || has_query,
+                        _ => path.starts_with("/api/") || *status == "503",
+                    };
+                    if applies && !op.responses.responses.contains_key(*status) {
+                        op.responses.responses.insert(
+                            (*status).to_owned(),
+                            RefOr::Ref(utoipa::openapi::Ref::from_response_name(*name)),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The OpenAPI document generated from the code (the committed `api-spec/openapi.json` must equal it).
+pub fn openapi() -> OpenApiDoc {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(configure)
+        .split_for_parts();
+    let mut api = api;
+    StandardResponses.modify(&mut api);
+    api
+}
+
+/// Turns any error response that is not already problem+json (actix's own 404/405, say)
+/// into one, so that clients see one error format.
+fn problem_for_plain_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let slug = match status.as_u16() {
+        404 => "not-found",
+        405 => "method-not-allowed",
+        413 => "payload-too-large",
+        s if s < 500 => "bad-request",
+        _ => "internal",
+    };
+    let problem = Problem {
+        type_: problem_type(slug),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: status.canonical_reason().unwrap_or("error").to_lowercase(),
+        errors: Vec::new(),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = HttpResponse::build(status);
+    if let Some(allow) = old.headers().get(header::ALLOW) {
+        new.insert_header((header::ALLOW, allow.clone()));
+    }
+    let new = new
+        .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+        .body(serde_json::to_string(&problem).unwrap_or_default());
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+/// Builds the HTTP server on `listener` with `workers` threads.
+pub fn server(
+    state: web::Data<AppState>,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<Server> {
+    let json_limit = state.json_limit;
+    let server = HttpServer::new(move || {
+        let (app, api) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(JsonLimit(json_limit))
+            .app_data(web::PayloadConfig::new(json_limit))
+            .app_data(web::QueryConfig::default().error_handler(http::query_error))
+            .app_data(web::PathConfig::default().error_handler(http::path_error))
+            .configure(configure)
+            .split_for_parts();
+        let mut api = api;
+        StandardResponses.modify(&mut api);
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", api))
+            .default_service(web::to(http::no_route))
+            .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ))
+                    .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
+            )
+            .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(TracingLogger::<RequestSpan>::new())
+    })
+    .workers(workers.max(1))
+    .shutdown_timeout(20)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Copies the request id that the tracing middleware generated into `x-request-id`.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string());
+    let mut res = next
+        .call(req)
+        .await?
+        .map_into_boxed_body()
+        .map_into_left_body();
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}

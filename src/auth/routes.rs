@@ -1,0 +1,238 @@
+//! `/api/v1/auth`: login (password → access + refresh token), refresh (rotation with replay
+//! detection), logout.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{password, store, tokens};
+use crate::accounts::store::{self as users, User, UserRow};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult};
+use crate::http::Json;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Staff user name, or a citizen's personal ID number / an organisation's tax code.
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque; exchange it once at `/api/v1/auth/refresh`.
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+    pub user: User,
+}
+
+fn bad_credentials() -> AppError {
+    AppError::Unauthorized("wrong user name or password".to_owned())
+}
+
+/// Issues a new access token and a refresh token in `family` (a new family on login).
+fn issue_pair(
+    state: &AppState,
+    conn: &mut crate::db::DbConn,
+    user: &UserRow,
+    family: &str,
+) -> AppResult<TokenPair> {
+    let access = state
+        .tokens
+        .issue(user.uuid(), user.role(), user.unit())
+        .map_err(AppError::internal)?;
+    let refresh_token = tokens::new_refresh_token();
+    let ttl = state.refresh_ttl;
+    store::insert(
+        conn,
+        user.uuid(),
+        family,
+        &tokens::digest(&refresh_token),
+        (Utc::now() + ttl).naive_utc(),
+    )?;
+    Ok(TokenPair {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: state.tokens.access_ttl_secs,
+        refresh_token,
+        refresh_expires_in: ttl.num_seconds(),
+        user: user.view(),
+    })
+}
+
+/// Signs in. Repeated failures on one account are slowed, then locked for a while (429 with
+/// `Retry-After`); so are repeated failures from one address.
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> AppResult<web::Json<TokenPair>> {
+    let LoginRequest {
+        username,
+        password: pw,
+    } = body.0;
+    let username = username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 64 || pw.is_empty() || pw.chars().count() > 1024 {
+        return Err(bad_credentials());
+    }
+    let ip = req.peer_addr().map(|a| a.ip());
+    if let Some(secs) = ip.and_then(|ip| state.address_throttle.locked_for(ip)) {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: secs,
+        });
+    }
+    let lookup = username.clone();
+    let user = state
+        .db
+        .read(move |c| users::by_username(c, &lookup))
+        .await?;
+    let policy = &state.login;
+    if let Some(u) = &user {
+        if let Some(until) = u
+            .locked_until
+            .map(crate::db::utc)
+            .filter(|t| *t > Utc::now())
+        {
+            let secs = (until - Utc::now()).num_seconds().max(1);
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: secs.unsigned_abs(),
+            });
+        }
+        let failures = u32::try_from(u.failed_logins).unwrap_or(0);
+        if failures >= policy.slow_after {
+            let delay = policy.delay_step * (failures - policy.slow_after + 1);
+            actix_web::rt::time::sleep(delay.min(policy.max_delay)).await;
+        }
+    }
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = web::block(move || match stored {
+        Some(hash) => password::verify(&pw, &hash),
+        None => {
+            password::verify_dummy(&pw);
+            false
+        }
+    })
+    .await?;
+    let known_id = user.as_ref().map(UserRow::uuid);
+    let Some(user) = user.filter(|_| ok) else {
+        if let Some(ip) = ip {
+            state.address_throttle.record_failure(ip);
+        }
+        if let Some(u) = known_id {
+            let (lock_after, lock_for) = (
+                policy.lock_after,
+                chrono::Duration::from_std(policy.lock_for).unwrap_or_default(),
+            );
+            state
+                .db
+                .write(move |c| users::record_failure(c, u, lock_after, lock_for))
+                .await?;
+        }
+        return Err(bad_credentials());
+    };
+    if user.disabled {
+        return Err(AppError::Unauthorized(
+            "this account is disabled".to_owned(),
+        ));
+    }
+    if let Some(ip) = ip {
+        state.address_throttle.record_success(ip);
+    }
+    let st = state.clone();
+    let pair = state
+        .db
+        .write(move |c| {
+            users::record_success(c, user.uuid())?;
+            issue_pair(&st, c, &user, &Uuid::now_v7().to_string())
+        })
+        .await?;
+    tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
+    Ok(web::Json(pair))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+enum Rotation {
+    Issued(Box<TokenPair>),
+    Refused(&'static str),
+}
+
+/// Exchanges a refresh token for a new pair. A token can be spent once: presenting a spent
+/// token again revokes its whole family (every token from the same sign-in).
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair)))]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> AppResult<web::Json<TokenPair>> {
+    let digest = tokens::digest(body.0.refresh_token.trim());
+    let st = state.clone();
+    // The revocation must commit even though the caller is refused, so refusals are values here.
+    let outcome = state
+        .db
+        .write(move |c| {
+            let Some(row) = store::by_digest(c, &digest)? else {
+                return Ok(Rotation::Refused("unknown refresh token"));
+            };
+            if row.revoked_at.is_some() {
+                return Ok(Rotation::Refused("the refresh token was revoked"));
+            }
+            if row.used_at.is_some() || !store::spend(c, &row.id)? {
+                store::revoke_family(c, &row.family_id)?;
+                tracing::warn!(family = %row.family_id, "spent refresh token replayed; family revoked");
+                return Ok(Rotation::Refused("the refresh token was already used; sign in again"));
+            }
+            if crate::db::utc(row.expires_at) <= Utc::now() {
+                return Ok(Rotation::Refused("the refresh token expired"));
+            }
+            let user = users::get(c, crate::db::id_of(&row.user_id))?;
+            match user {
+                Some(u) if !u.disabled => Ok(Rotation::Issued(Box::new(issue_pair(&st, c, &u, &row.family_id)?))),
+                _ => {
+                    store::revoke_family(c, &row.family_id)?;
+                    Ok(Rotation::Refused("this account is disabled"))
+                }
+            }
+        })
+        .await?;
+    match outcome {
+        Rotation::Issued(pair) => Ok(web::Json(*pair)),
+        Rotation::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
+    }
+}
+
+/// Signs out: revokes the refresh token's family. Idempotent.
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    let digest = tokens::digest(body.0.refresh_token.trim());
+    state
+        .db
+        .write(move |c| {
+            if let Some(row) = store::by_digest(c, &digest)? {
+                store::revoke_family(c, &row.family_id)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,7 @@
+//! The procedure catalogue (danh mục thủ tục hành chính): procedures with versions, workflow
+//! steps, fees and required documents; import of a whole catalogue from JSON.
+
+pub mod import;
+pub mod model;
+pub mod routes;
+pub mod store;

@@ -1,0 +1,225 @@
+//! `/api/v1/procedures`: the public catalogue (list/search, get, versions) and its
+//! administration (create, new version, deactivate/activate).
+
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::model::{valid_procedure_code, OnlineLevel, ProcedureSpec};
+use super::store::{self, ProcedureDetail, ProcedureFilter, ProcedureSummary, VersionInfo};
+use crate::accounts::model::Role;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::http::{check_query_text, Json, Page, PageParams};
+use crate::units::model::Level;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProcedureListQuery {
+    /// Words in the code, name or field, ignoring case and diacritics (`khai sinh`).
+    pub q: Option<String>,
+    /// Field (lĩnh vực), e.g. `Hộ tịch` (diacritics ignored).
+    pub field: Option<String>,
+    /// Only procedures handled at this level.
+    pub level: Option<Level>,
+    pub online_level: Option<OnlineLevel>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// The public catalogue: active procedures, current versions, by code.
+#[utoipa::path(tag = "procedures", params(ProcedureListQuery), responses((status = 200, body = Page<ProcedureSummary>)))]
+#[get("/procedures")]
+pub async fn list_procedures(
+    state: web::Data<AppState>,
+    query: web::Query<ProcedureListQuery>,
+) -> AppResult<web::Json<Page<ProcedureSummary>>> {
+    let q = query.into_inner();
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .paging()?;
+    check_query_text("q", q.q.as_deref())?;
+    check_query_text("field", q.field.as_deref())?;
+    let filter = ProcedureFilter {
+        q: q.q,
+        field: q.field,
+        level: q.level,
+        online_level: q.online_level,
+        include_inactive: false,
+    };
+    let (items, total) = state
+        .db
+        .read(move |c| store::list(c, &filter, paging))
+        .await?;
+    Ok(web::Json(Page::new(items, total, paging)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionQuery {
+    /// A version number; default the current version.
+    #[param(minimum = 1)]
+    pub version: Option<i32>,
+}
+
+fn check_code(code: &str) -> AppResult<()> {
+    if valid_procedure_code(code) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(
+            "the procedure code in the path is malformed".to_owned(),
+        ))
+    }
+}
+
+/// A procedure with its steps: the current version, or `?version=N`.
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code, e.g. 1.001193"), VersionQuery),
+    responses((status = 200, body = ProcedureDetail)))]
+#[get("/procedures/{code}")]
+pub async fn get_procedure(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    query: web::Query<VersionQuery>,
+) -> AppResult<web::Json<ProcedureDetail>> {
+    let code = code.into_inner();
+    check_code(&code)?;
+    let version = query.version;
+    let detail = state
+        .db
+        .read(move |c| store::by_code(c, &code, version))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(detail))
+}
+
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+    responses((status = 200, body = Vec<VersionInfo>)))]
+#[get("/procedures/{code}/versions")]
+pub async fn list_versions(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> AppResult<web::Json<Vec<VersionInfo>>> {
+    let code = code.into_inner();
+    check_code(&code)?;
+    let v = state
+        .db
+        .read(move |c| store::versions(c, &code))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(v))
+}
+
+/// Any version by its id (dossiers pin the version they were filed under).
+#[utoipa::path(tag = "procedures", responses((status = 200, body = ProcedureDetail)))]
+#[get("/procedure-versions/{id}")]
+pub async fn get_version(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<ProcedureDetail>> {
+    let id = id.into_inner();
+    let d = state
+        .db
+        .read(move |c| store::version_by_id(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(d))
+}
+
+#[utoipa::path(tag = "procedures", request_body = ProcedureSpec, security(("bearer" = [])),
+    responses((status = 201, body = ProcedureDetail),
+        (status = 409, description = "The code exists", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/procedures")]
+pub async fn create_procedure(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<ProcedureSpec>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let spec = body.0;
+    spec.validate()?;
+    let by = caller.user_id;
+    let detail = state
+        .db
+        .write(move |c| {
+            if store::exists(c, &spec.code)? {
+                return Err(AppError::Conflict(format!(
+                    "procedure {} exists; add a version instead",
+                    spec.code
+                )));
+            }
+            store::create(c, &spec, Some(by))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(detail))
+}
+
+/// Makes a new current version; the body's `code` must be the path's.
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+    request_body = ProcedureSpec, security(("bearer" = [])), responses((status = 201, body = ProcedureDetail)))]
+#[post("/procedures/{code}/versions")]
+pub async fn create_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    body: Json<ProcedureSpec>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let code = code.into_inner();
+    check_code(&code)?;
+    let spec = body.0;
+    spec.validate()?;
+    if spec.code != code {
+        return Err(AppError::invalid("code", "must be the code in the path"));
+    }
+    let by = caller.user_id;
+    let detail = state
+        .db
+        .write(move |c| store::new_version(c, &spec, Some(by)))
+        .await?;
+    Ok(HttpResponse::Created().json(detail))
+}
+
+/// Withdraws a procedure from the public catalogue (existing dossiers keep it).
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+    security(("bearer" = [])), responses((status = 200, body = ProcedureDetail)))]
+#[post("/procedures/{code}/deactivate")]
+pub async fn deactivate_procedure(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> AppResult<web::Json<ProcedureDetail>> {
+    set_active(state, caller, code.into_inner(), false).await
+}
+
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+    security(("bearer" = [])), responses((status = 200, body = ProcedureDetail)))]
+#[post("/procedures/{code}/activate")]
+pub async fn activate_procedure(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> AppResult<web::Json<ProcedureDetail>> {
+    set_active(state, caller, code.into_inner(), true).await
+}
+
+async fn set_active(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: String,
+    active: bool,
+) -> AppResult<web::Json<ProcedureDetail>> {
+    caller.require(&[Role::Admin])?;
+    check_code(&code)?;
+    Ok(web::Json(
+        state
+            .db
+            .write(move |c| store::set_active(c, &code, active))
+            .await?,
+    ))
+}

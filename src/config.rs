@@ -1,0 +1,280 @@
+//! One `Config`, read from flags and environment variables, validated once at start.
+//! Secrets are wrapped so they never reach a log line or a `Debug` print.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+
+/// Options shared by every subcommand (`motcua --help` lists them with their variables).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Database: `sqlite://PATH` (default: `DATA_DIR/motcua.db`) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "MOTCUA_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// Directory for the SQLite database, the generated JWT secret and (later) documents.
+    #[arg(
+        long,
+        env = "MOTCUA_DATA_DIR",
+        default_value = "motcua-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// HS256 signing secret, at least 32 bytes. Generated and kept in DATA_DIR if unset;
+    /// every instance behind one load balancer must share it.
+    #[arg(long, env = "MOTCUA_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    /// Log filter, in `tracing` EnvFilter syntax (e.g. `info`, `motcua=debug,info`).
+    #[arg(long, env = "MOTCUA_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format.
+    #[arg(
+        long,
+        env = "MOTCUA_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    /// Database connections per instance.
+    #[arg(long, env = "MOTCUA_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "MOTCUA_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// When repeated failed logins are slowed down and then locked.
+#[derive(Debug, Clone)]
+pub struct LoginPolicy {
+    /// Failures on one account after which each further attempt is delayed.
+    pub slow_after: u32,
+    /// Delay added per failure past `slow_after`, capped at `max_delay`.
+    pub delay_step: Duration,
+    pub max_delay: Duration,
+    /// Consecutive failures on one account that lock it for `lock_for`.
+    pub lock_after: u32,
+    /// Failures from one address within `lock_for` that lock that address.
+    pub address_lock_after: u32,
+    pub lock_for: Duration,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        LoginPolicy {
+            slow_after: 3,
+            delay_step: Duration::from_millis(500),
+            max_delay: Duration::from_secs(3),
+            lock_after: 6,
+            address_lock_after: 30,
+            lock_for: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+pub struct Config {
+    pub database_url: SecretString,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub jwt_secret: SecretBox<Vec<u8>>,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub db_pool_size: u32,
+    pub workers: Option<usize>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub max_json_bytes: usize,
+    pub login: LoginPolicy,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database", &self.backend_name())
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("db_pool_size", &self.db_pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("MOTCUA_BIND `{0}` is not an address like 127.0.0.1:8080")]
+    Bind(String),
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a value starting `{0}`)")]
+    DatabaseUrl(String),
+    #[error("MOTCUA_JWT_SECRET must be at least 32 bytes (got {0})")]
+    ShortSecret(usize),
+    #[error("MOTCUA_DB_POOL_SIZE must be between 1 and 512")]
+    PoolSize,
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid log filter `{0}`")]
+    LogFilter(String),
+}
+
+const SECRET_FILE: &str = "jwt-secret";
+
+impl Config {
+    /// Validates the arguments, creating the data dir and, if needed, the JWT secret file.
+    pub fn from_args(args: &ConfigArgs) -> Result<Config, ConfigError> {
+        let bind: SocketAddr = args
+            .bind
+            .parse()
+            .map_err(|_| ConfigError::Bind(args.bind.clone()))?;
+        if !(1..=512).contains(&args.db_pool_size) {
+            return Err(ConfigError::PoolSize);
+        }
+        tracing_subscriber::EnvFilter::try_new(&args.log)
+            .map_err(|_| ConfigError::LogFilter(args.log.clone()))?;
+        let data_dir = args.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let database_url = match &args.database_url {
+            Some(url) if url.starts_with("sqlite:") || is_postgres(url) => url.clone(),
+            Some(url) => {
+                return Err(ConfigError::DatabaseUrl(url.chars().take(12).collect()));
+            }
+            None => format!("sqlite://{}", data_dir.join("motcua.db").display()),
+        };
+        let jwt_secret = match &args.jwt_secret {
+            Some(s) if s.len() < 32 => return Err(ConfigError::ShortSecret(s.len())),
+            Some(s) => s.as_bytes().to_vec(),
+            None => load_or_create_secret(&data_dir).map_err(|source| ConfigError::DataDir {
+                path: data_dir.clone(),
+                source,
+            })?,
+        };
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            bind,
+            data_dir,
+            jwt_secret: SecretBox::new(Box::new(jwt_secret)),
+            log: args.log.clone(),
+            log_format: args.log_format,
+            db_pool_size: args.db_pool_size,
+            workers: args.workers,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+            max_json_bytes: 256 * 1024,
+            login: LoginPolicy::default(),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        if is_postgres(self.database_url.expose_secret()) {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Reads DATA_DIR/jwt-secret, or creates it with 64 random bytes and mode 0600.
+fn load_or_create_secret(dir: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(SECRET_FILE);
+    let engine = base64::engine::general_purpose::STANDARD;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => engine
+            .decode(text.trim())
+            .ok()
+            .filter(|b| b.len() >= 32)
+            .ok_or_else(|| {
+                std::io::Error::other(format!("{} is not a valid secret", path.display()))
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = vec![0u8; 64];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)?;
+            f.write_all(engine.encode(&bytes).as_bytes())?;
+            f.sync_all()?;
+            Ok(bytes)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ConfigArgs,
+    }
+
+    fn args(extra: &[&str], dir: &Path) -> ConfigArgs {
+        let mut v = vec!["motcua", "--data-dir", dir.to_str().unwrap_or_default()];
+        v.extend_from_slice(extra);
+        Cli::parse_from(v).args
+    }
+
+    #[test]
+    fn generated_secret_is_private_and_stable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let a = Config::from_args(&args(&[], dir.path())).unwrap();
+        let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let b = Config::from_args(&args(&[], dir.path())).unwrap();
+        assert_eq!(a.jwt_secret.expose_secret(), b.jwt_secret.expose_secret());
+        assert_eq!(a.backend_name(), "sqlite");
+    }
+
+    #[test]
+    fn short_secret_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Config::from_args(&args(&["--jwt-secret", "short"], dir.path())),
+            Err(ConfigError::ShortSecret(5))
+        ));
+        assert!(matches!(
+            Config::from_args(&args(&["--bind", "nowhere"], dir.path())),
+            Err(ConfigError::Bind(_))
+        ));
+        assert!(matches!(
+            Config::from_args(&args(&["--database-url", "mysql://x"], dir.path())),
+            Err(ConfigError::DatabaseUrl(_))
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! The schema, hand-kept in types both backends share: ids are UUID text, timestamps are
+//! UTC `Timestamp`s, JSON documents are text.
+
+diesel::table! {
+    units (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        search_text -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        depth -> Integer,
+        agency_code -> Nullable<Text>,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        successor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agencies (id) {
+        id -> Text,
+        unit_id -> Text,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        role -> Text,
+        unit_id -> Nullable<Text>,
+        full_name -> Text,
+        search_text -> Text,
+        password_hash -> Text,
+        citizen_id -> Nullable<Text>,
+        tax_code -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        disabled -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        family_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedures (id) {
+        id -> Text,
+        code -> Text,
+        current_version_id -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedure_versions (id) {
+        id -> Text,
+        procedure_id -> Text,
+        version -> Integer,
+        code -> Text,
+        name -> Text,
+        field -> Text,
+        field_key -> Text,
+        levels -> Text,
+        agency -> Text,
+        processing_days -> Nullable<Double>,
+        time_unit -> Text,
+        channel_days -> Text,
+        processing_note -> Nullable<Text>,
+        fees -> Text,
+        required_documents -> Text,
+        online_level -> Text,
+        supplement_policy -> Text,
+        search_text -> Text,
+        source -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedure_steps (id) {
+        id -> Text,
+        version_id -> Text,
+        position -> Integer,
+        name -> Text,
+        role -> Text,
+        unit_level -> Text,
+        share_percent -> Integer,
+    }
+}
+
+diesel::joinable!(agencies -> units (unit_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(procedure_steps -> procedure_versions (version_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    agencies,
+    users,
+    refresh_tokens,
+    procedures,
+    procedure_versions,
+    procedure_steps,
+);
+
+/// Every table and its columns, for the test that keeps both backends' migrations in step.
+pub const TABLES: &[&str] = &[
+    "units",
+    "agencies",
+    "users",
+    "refresh_tokens",
+    "procedures",
+    "procedure_versions",
+    "procedure_steps",
+];

@@ -1,0 +1,226 @@
+//! The demo province: Bắc Kạn's real 3-level tree (until 30 June 2025), the 2-level Thái Nguyên
+//! that absorbed it (from 1 July 2025) with the successor of every retired unit, the real
+//! procedures, and one account per role. Loading twice changes nothing but the passwords.
+
+use chrono::NaiveDate;
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::accounts::model::Role;
+use crate::accounts::store::{self as users, NewUser};
+use crate::auth::{password, store as tokens};
+use crate::catalogue::import;
+use crate::db::{Db, DbConn};
+use crate::error::{AppError, AppResult};
+use crate::units::model::{Unit, UnitKind};
+use crate::units::store::{self as units, NewUnit};
+
+const BAC_KAN_3LEVEL: &str = include_str!("../data/seed/units-bac-kan-3level.csv");
+const THAI_NGUYEN_2LEVEL: &str = include_str!("../data/seed/units-thai-nguyen-2level.csv");
+const SUCCESSORS_2025: &str = include_str!("../data/seed/units-2025-successors.csv");
+pub const PROCEDURES: &[u8] = include_bytes!("../data/seed/procedures.json");
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// The day the 3-level tree is taken to start (the seed describes it as in force from 2020).
+pub fn three_level_from() -> NaiveDate {
+    date(2020, 1, 1)
+}
+/// Last day of the 3-level layout.
+pub fn three_level_to() -> NaiveDate {
+    date(2025, 6, 30)
+}
+/// First day of the 2-level layout.
+pub fn two_level_from() -> NaiveDate {
+    date(2025, 7, 1)
+}
+
+struct Row {
+    code: String,
+    name: String,
+    kind: UnitKind,
+    parent: Option<String>,
+}
+
+fn rows(csv_text: &str) -> AppResult<Vec<Row>> {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(AppError::internal)?;
+        let field = |i: usize| rec.get(i).unwrap_or_default().trim().to_owned();
+        let kind = UnitKind::parse(&field(2)).ok_or_else(|| {
+            AppError::internal(std::io::Error::other(format!(
+                "unknown unit kind {}",
+                field(2)
+            )))
+        })?;
+        let parent = Some(field(3)).filter(|p| !p.is_empty());
+        out.push(Row {
+            code: field(0),
+            name: field(1),
+            kind,
+            parent,
+        });
+    }
+    Ok(out)
+}
+
+/// Inserts a tree given parent-first rows; returns the units by code.
+fn insert_tree(
+    conn: &mut DbConn,
+    rows: &[Row],
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    root_agency: &str,
+) -> AppResult<std::collections::HashMap<String, Unit>> {
+    let mut by_code = std::collections::HashMap::new();
+    for r in rows {
+        let parent = r.parent.as_ref().and_then(|p| by_code.get(p));
+        let unit = units::insert(
+            conn,
+            NewUnit {
+                code: &r.code,
+                name: &r.name,
+                kind: r.kind,
+                parent,
+                agency_code: parent.is_none().then_some(root_agency),
+                valid_from: from,
+                valid_to: to,
+            },
+        )?;
+        by_code.insert(r.code.clone(), unit);
+    }
+    Ok(by_code)
+}
+
+/// Loads both layouts and links each retired unit to its successor.
+pub fn load_units(conn: &mut DbConn) -> AppResult<bool> {
+    if units::find_by_code(conn, "06", three_level_from())?.is_some() {
+        return Ok(false);
+    }
+    let old = insert_tree(
+        conn,
+        &rows(BAC_KAN_3LEVEL)?,
+        three_level_from(),
+        Some(three_level_to()),
+        "000.00.00.H05",
+    )?;
+    let new = insert_tree(
+        conn,
+        &rows(THAI_NGUYEN_2LEVEL)?,
+        two_level_from(),
+        None,
+        "000.00.00.H55",
+    )?;
+    let province = new.get("19").map(|u| u.id);
+    let mut reader = csv::Reader::from_reader(SUCCESSORS_2025.as_bytes());
+    let mut successor_of = std::collections::HashMap::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(AppError::internal)?;
+        if let (Some(o), Some(n)) = (rec.get(0), rec.get(1)) {
+            successor_of.insert(o.trim().to_owned(), n.trim().to_owned());
+        }
+    }
+    for (code, unit) in &old {
+        // Communes go to the commune that absorbed them; districts (abolished) and the old
+        // province go to the new province.
+        let successor = successor_of
+            .get(code)
+            .and_then(|n| new.get(n))
+            .map(|u| u.id)
+            .or(province);
+        units::retire(conn, unit, three_level_to(), successor)?;
+    }
+    Ok(true)
+}
+
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    pub unit: Option<String>,
+}
+
+fn random_password() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 16)
+}
+
+/// Creates (or re-keys) one account per role; returns them with fresh passwords.
+pub fn load_accounts(conn: &mut DbConn) -> AppResult<Vec<DemoAccount>> {
+    let on = two_level_from();
+    let province = units::find_by_code(conn, "19", on)?;
+    let ward = units::find_by_code(conn, "01843", on)?;
+    let plan: [(&str, &str, Role, Option<&Unit>); 6] = [
+        ("admin", "Quản trị hệ thống", Role::Admin, None),
+        (
+            "giamsat.tinh",
+            "Giám sát cấp tỉnh",
+            Role::Supervisor,
+            province.as_ref(),
+        ),
+        (
+            "motcua.backan",
+            "Cán bộ một cửa phường Bắc Kạn",
+            Role::Clerk,
+            ward.as_ref(),
+        ),
+        (
+            "chuyenvien.backan",
+            "Chuyên viên phường Bắc Kạn",
+            Role::Officer,
+            ward.as_ref(),
+        ),
+        (
+            "lanhdao.backan",
+            "Lãnh đạo phường Bắc Kạn",
+            Role::Approver,
+            ward.as_ref(),
+        ),
+        ("006095001234", "Nguyễn Văn An", Role::Citizen, None),
+    ];
+    let mut out = Vec::new();
+    for (username, full_name, role, unit) in plan {
+        let pw = random_password();
+        let hash = password::hash(&pw)
+            .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
+        match users::by_username(conn, username)? {
+            Some(existing) => {
+                users::set_password(conn, existing.uuid(), &hash)?;
+                tokens::revoke_user(conn, existing.uuid())?;
+            }
+            None => {
+                users::insert(
+                    conn,
+                    NewUser {
+                        username,
+                        role,
+                        unit_id: unit.map(|u| u.id),
+                        full_name,
+                        password_hash: &hash,
+                        citizen_id: (role == Role::Citizen).then_some(username),
+                        tax_code: None,
+                        phone: (role == Role::Citizen).then_some("0912345678"),
+                        email: None,
+                    },
+                )?;
+            }
+        }
+        out.push(DemoAccount {
+            username: username.to_owned(),
+            password: pw,
+            role,
+            unit: unit.map(|u| format!("{} ({})", u.name, u.code)),
+        });
+    }
+    Ok(out)
+}
+
+/// Loads the whole demo in one transaction and returns the accounts to print.
+pub fn load(db: &Db) -> AppResult<Vec<DemoAccount>> {
+    db.write_blocking(|c| {
+        load_units(c)?;
+        import::store_all(c, &import::parse(PROCEDURES)?)?;
+        load_accounts(c)
+    })
+}

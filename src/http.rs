@@ -1,0 +1,264 @@
+//! The HTTP edge shared by every handler: a JSON body extractor that bounds size and names the
+//! field at fault, error handlers for query strings and paths, and pagination.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{http::header, web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{AppError, AppResult, FieldError};
+
+/// Largest JSON body accepted when the app did not configure one.
+pub const DEFAULT_JSON_LIMIT: usize = 256 * 1024;
+
+/// The configured JSON body limit, kept in app data.
+#[derive(Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+/// A JSON request body. Unlike `web::Json`, a wrong type or unknown enum value is answered
+/// 422 with the path of the field at fault, malformed JSON 400, an oversized body 413.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk =
+                    chunk.map_err(|e| AppError::BadRequest(format!("cannot read body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// Parses a JSON body, naming the field at fault on a data error.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let field = if path == "." { "body".to_owned() } else { path };
+                    Err(AppError::Validation(vec![FieldError::new(
+                        field,
+                        strip_position(&inner),
+                    )]))
+                }
+                _ => Err(AppError::BadRequest(format!("malformed JSON: {inner}"))),
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; the field path says more to a client.
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// Bad query strings: 400 problem+json naming what failed to parse.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    AppError::BadRequest(format!("invalid query parameters: {err}")).into()
+}
+
+/// Bad path segments (e.g. a malformed UUID): 400 problem+json.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::BadRequest(format!("invalid path parameter: {err}")).into()
+}
+
+/// Any route that does not exist.
+pub async fn no_route() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// `?page=&per_page=` on every list route.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1-based page number.
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1–200.
+    #[param(minimum = 1, maximum = 200, default = 20)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Paging {
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+}
+
+impl PageParams {
+    pub fn paging(&self) -> AppResult<Paging> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(20);
+        let mut errs = Vec::new();
+        if page == 0 || page > 1_000_000 {
+            errs.push(FieldError::new("page", "must be between 1 and 1000000"));
+        }
+        if per_page == 0 || per_page > 200 {
+            errs.push(FieldError::new("per_page", "must be between 1 and 200"));
+        }
+        if errs.is_empty() {
+            Ok(Paging { page, per_page })
+        } else {
+            Err(AppError::Validation(errs))
+        }
+    }
+}
+
+/// One page of a list, with the total number of matching items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, total: i64, paging: Paging) -> Self {
+        Page {
+            items,
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+/// A free-text query parameter: bounded length.
+pub fn check_query_text(field: &str, q: Option<&str>) -> AppResult<()> {
+    match q {
+        Some(q) if q.chars().count() > 200 => {
+            Err(AppError::invalid(field, "must be at most 200 characters"))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        name: String,
+        items: Vec<Item>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Item {
+        n: u8,
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let err =
+            parse_json::<Input>(br#"{"name":"x","items":[{"n":1},{"n":"two"}]}"#).unwrap_err();
+        match err {
+            AppError::Validation(f) => assert_eq!(f[0].field, "items[1].n"),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<Input>(b"{\"name\":"),
+            Err(AppError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn paging_bounds() {
+        assert!(PageParams {
+            page: Some(0),
+            per_page: None
+        }
+        .paging()
+        .is_err());
+        assert!(PageParams {
+            page: None,
+            per_page: Some(201)
+        }
+        .paging()
+        .is_err());
+        let p = PageParams {
+            page: Some(3),
+            per_page: Some(10),
+        }
+        .paging()
+        .unwrap();
+        assert_eq!((p.offset(), p.limit()), (20, 10));
+    }
+}

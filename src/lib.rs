@@ -1,0 +1,39 @@
+//! motcua: the backend of Vietnam's electronic one-stop system for administrative procedures
+//! (Một cửa điện tử). See README.md for the map of the code.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod catalogue;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod telemetry;
+pub mod text;
+pub mod units;
+
+use std::net::TcpListener;
+
+use actix_web::web;
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+use crate::db::Db;
+
+/// Opens (and migrates) the configured database.
+pub fn open_db(config: &Config) -> Result<Db, db::DbSetupError> {
+    Db::connect(config.database_url.expose_secret(), config.db_pool_size)
+}
+
+/// Serves on the configured address until SIGINT/SIGTERM, then drains in-flight requests.
+pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.bind)?;
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    tracing::info!(address = %config.bind, backend = config.backend_name(), workers, "motcua listening");
+    let state = web::Data::new(app::AppState::new(&config, db));
+    app::server(state, listener, workers)?.await
+}

@@ -1,0 +1,195 @@
+//! The `motcua` command: serve (default), migrate, create-admin, import-procedures, openapi.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use motcua::accounts::model::{self, Role};
+use motcua::accounts::store::{self as users, NewUser};
+use motcua::auth::password;
+use motcua::config::{Config, ConfigArgs};
+use motcua::error::{AppError, Validator};
+use motcua::{catalogue, demo, open_db, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "motcua",
+    version,
+    about = "Một cửa điện tử: the one-stop administrative-procedure backend"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default).
+    Serve {
+        /// Load the demo province (Bắc Kạn → Thái Nguyên, real procedures) and print its accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an administrator. The password is read from MOTCUA_ADMIN_PASSWORD, else from stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "Quản trị hệ thống")]
+        full_name: String,
+    },
+    /// Import a catalogue of procedures from a JSON file (idempotent: changes make new versions).
+    ImportProcedures { file: std::path::PathBuf },
+    /// Print the OpenAPI document generated from the code.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return match serde_json::to_string_pretty(&motcua::app::openapi()) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let config = match Config::from_args(&cli.config) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    telemetry::init(&config.log, config.log_format);
+    let db = match open_db(&config) {
+        Ok(db) => db,
+        Err(e) => return fail(&e),
+    };
+    let result: Result<(), Box<dyn std::error::Error>> =
+        match cli.command.unwrap_or(Command::Serve { demo: false }) {
+            Command::Serve { demo } => serve(config, db, demo),
+            Command::Migrate => {
+                println!("database is up to date ({})", config.backend_name());
+                Ok(())
+            }
+            Command::CreateAdmin {
+                username,
+                full_name,
+            } => create_admin(&db, &username, &full_name),
+            Command::ImportProcedures { file } => import(&db, &file),
+            Command::Openapi => Ok(()),
+        };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e.as_ref()),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("motcua: {e}");
+    ExitCode::FAILURE
+}
+
+fn serve(
+    config: Config,
+    db: motcua::db::Db,
+    with_demo: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if with_demo {
+        let accounts = demo::load(&db).map_err(describe)?;
+        println!("Demo province loaded. Accounts (passwords are new at every start with --demo):");
+        for a in accounts {
+            println!(
+                "  {:<20} {:<16} {:<10} {}",
+                a.username,
+                a.password,
+                a.role.as_str(),
+                a.unit.unwrap_or_default()
+            );
+        }
+    }
+    actix_web::rt::System::new().block_on(motcua::serve(config, db))?;
+    Ok(())
+}
+
+fn describe(e: AppError) -> Box<dyn std::error::Error> {
+    let p = e.problem();
+    let fields: Vec<String> = p
+        .errors
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    if fields.len() > 1 {
+        format!("{} ({})", p.detail, fields.join("; ")).into()
+    } else {
+        p.detail.into()
+    }
+}
+
+fn create_admin(
+    db: &motcua::db::Db,
+    username: &str,
+    full_name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let username = username.trim().to_lowercase();
+    let pw = match std::env::var("MOTCUA_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("password for {username}:");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let mut v = Validator::new();
+    v.check(
+        model::valid_username(&username),
+        "username",
+        "must be 3–64 of a-z, 0-9, '.', '_', '-'",
+    );
+    v.text("full_name", full_name, 200);
+    model::check_password(&mut v, "password", &pw);
+    v.finish().map_err(describe)?;
+    let hash = password::hash(&pw).map_err(|e| e.to_string())?;
+    let user = db
+        .write_blocking(|c| {
+            if users::username_taken(c, &username)? {
+                return Err(AppError::Conflict(format!("user name {username} is taken")));
+            }
+            users::insert(
+                c,
+                NewUser {
+                    username: &username,
+                    role: Role::Admin,
+                    unit_id: None,
+                    full_name,
+                    password_hash: &hash,
+                    citizen_id: None,
+                    tax_code: None,
+                    phone: None,
+                    email: None,
+                },
+            )
+        })
+        .map_err(describe)?;
+    println!("administrator {} created (id {})", user.username, user.id);
+    Ok(())
+}
+
+fn import(db: &motcua::db::Db, file: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let specs = catalogue::import::parse(&bytes).map_err(describe)?;
+    let report = db
+        .write_blocking(|c| catalogue::import::store_all(c, &specs))
+        .map_err(describe)?;
+    println!(
+        "{} procedures: {} created, {} new versions, {} unchanged",
+        specs.len(),
+        report.created,
+        report.new_versions,
+        report.unchanged
+    );
+    Ok(())
+}

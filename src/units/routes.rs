@@ -1,0 +1,435 @@
+//! `/api/v1/units`: list, get, subtree, ancestors, agencies; create, update, retire (admin).
+
+use actix_web::{get, patch, post, web, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::model::{self, Agency, AgencyKind, Unit, UnitKind};
+use super::store::{self, NewUnit, UnitChanges, UnitFilter};
+use crate::accounts::model::Role;
+use crate::app::AppState;
+use crate::auth::{Caller, Scope};
+use crate::error::{AppError, AppResult, Validator};
+use crate::http::{check_query_text, Json, Page, PageParams};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitListQuery {
+    /// Only the children of this unit.
+    pub parent: Option<Uuid>,
+    /// Only units without a parent.
+    pub roots: Option<bool>,
+    pub kind: Option<UnitKind>,
+    /// Only units that exist on this date (YYYY-MM-DD).
+    pub valid_on: Option<NaiveDate>,
+    /// Exact official code (combine with `valid_on`: codes are reused).
+    pub code: Option<String>,
+    /// Words to find in the code or name, ignoring case and diacritics (`cho don` finds `Chợ Đồn`).
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// Units in the caller's scope (all units for citizens: the tree is public reference data).
+#[utoipa::path(tag = "units", params(UnitListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<Unit>)))]
+#[get("/units")]
+pub async fn list_units(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<UnitListQuery>,
+) -> AppResult<web::Json<Page<Unit>>> {
+    let q = query.into_inner();
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .paging()?;
+    check_query_text("q", q.q.as_deref())?;
+    check_query_text("code", q.code.as_deref())?;
+    let filter = UnitFilter {
+        parent: q.parent,
+        roots: q.roots.unwrap_or(false),
+        kind: q.kind,
+        valid_on: q.valid_on,
+        code: q.code,
+        q: q.q,
+    };
+    let scope = caller.scope();
+    let (items, total) = state
+        .db
+        .read(move |c| store::list(c, scope, &filter, paging))
+        .await?;
+    Ok(web::Json(Page::new(items, total, paging)))
+}
+
+#[utoipa::path(tag = "units", security(("bearer" = [])), responses((status = 200, body = Unit)))]
+#[get("/units/{id}")]
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Unit>> {
+    let (id, scope) = (id.into_inner(), caller.scope());
+    Ok(web::Json(
+        state
+            .db
+            .read(move |c| store::get_in_scope(c, id, scope))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ValidOnQuery {
+    /// Only units that exist on this date.
+    pub valid_on: Option<NaiveDate>,
+}
+
+/// The unit and every unit under it, shallowest first (as far as the caller's scope reaches).
+#[utoipa::path(tag = "units", params(ValidOnQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Unit>)))]
+#[get("/units/{id}/subtree")]
+pub async fn unit_subtree(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: web::Query<ValidOnQuery>,
+) -> AppResult<web::Json<Vec<Unit>>> {
+    let (id, scope, valid_on) = (id.into_inner(), caller.scope(), query.valid_on);
+    let units = state
+        .db
+        .read(move |c| {
+            let unit = store::get_in_scope(c, id, scope)?;
+            let all = store::subtree(c, &unit, valid_on)?;
+            Ok(all
+                .into_iter()
+                .filter(|u| store::visible(u, scope))
+                .collect())
+        })
+        .await?;
+    Ok(web::Json(units))
+}
+
+/// The unit's ancestors, root first, as far as the caller's scope reaches.
+#[utoipa::path(tag = "units", security(("bearer" = [])), responses((status = 200, body = Vec<Unit>)))]
+#[get("/units/{id}/ancestors")]
+pub async fn unit_ancestors(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Vec<Unit>>> {
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let units = state
+        .db
+        .read(move |c| {
+            let unit = store::get_in_scope(c, id, scope)?;
+            Ok(store::ancestors(c, &unit)?
+                .into_iter()
+                .filter(|u| store::visible(u, scope))
+                .collect())
+        })
+        .await?;
+    Ok(web::Json(units))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnit {
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    /// `null` for a root (a province); an administrator of a unit can only add under it.
+    pub parent_id: Option<Uuid>,
+    pub agency_code: Option<String>,
+    /// Default: today.
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+fn check_unit_fields(
+    v: &mut Validator,
+    code: Option<&str>,
+    name: Option<&str>,
+    agency: Option<&str>,
+) {
+    if let Some(code) = code {
+        v.check(
+            model::valid_unit_code(code),
+            "code",
+            "must be 1–20 letters, digits, '.' or '-'",
+        );
+    }
+    if let Some(name) = name {
+        v.text("name", name, 200);
+    }
+    if let Some(a) = agency {
+        v.check(
+            model::valid_agency_code(a),
+            "agency_code",
+            "must look like 000.00.00.H55",
+        );
+    }
+}
+
+#[utoipa::path(tag = "units", request_body = CreateUnit, security(("bearer" = [])),
+    responses((status = 201, body = Unit),
+        (status = 409, description = "A unit with this code already starts on this date", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/units")]
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateUnit>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let valid_from = input.valid_from.unwrap_or_else(|| Utc::now().date_naive());
+    let mut v = Validator::new();
+    check_unit_fields(
+        &mut v,
+        Some(&input.code),
+        Some(&input.name),
+        input.agency_code.as_deref(),
+    );
+    model::check_validity(&mut v, valid_from, input.valid_to);
+    v.finish()?;
+    let scope = caller.scope();
+    let unit = state
+        .db
+        .write(move |c| {
+            let parent = match input.parent_id {
+                Some(pid) => {
+                    let p = store::get_in_scope(c, pid, scope).map_err(|_| {
+                        AppError::invalid("parent_id", "no such unit in your scope")
+                    })?;
+                    if !store::manageable(&p, scope) {
+                        return Err(AppError::invalid("parent_id", "no such unit in your scope"));
+                    }
+                    Some(p)
+                }
+                None if scope == Scope::All => None,
+                None => {
+                    return Err(AppError::invalid(
+                        "parent_id",
+                        "required: you administer one subtree",
+                    ))
+                }
+            };
+            if store::find_by_code(c, input.code.trim(), valid_from)?.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "unit code {} already exists on {valid_from}",
+                    input.code
+                )));
+            }
+            store::insert(
+                c,
+                NewUnit {
+                    code: input.code.trim(),
+                    name: input.name.trim(),
+                    kind: input.kind,
+                    parent: parent.as_ref(),
+                    agency_code: input.agency_code.as_deref(),
+                    valid_from,
+                    valid_to: input.valid_to,
+                },
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(unit))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnit {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<UnitKind>,
+    /// Move the unit (and its subtree) under another unit.
+    pub parent_id: Option<Uuid>,
+    pub agency_code: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+}
+
+#[utoipa::path(tag = "units", request_body = UpdateUnit, security(("bearer" = [])),
+    responses((status = 200, body = Unit)))]
+#[patch("/units/{id}")]
+pub async fn update_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<UpdateUnit>,
+) -> AppResult<web::Json<Unit>> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let mut v = Validator::new();
+    check_unit_fields(
+        &mut v,
+        input.code.as_deref(),
+        input.name.as_deref(),
+        input.agency_code.as_deref(),
+    );
+    v.finish()?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let unit = state
+        .db
+        .write(move |c| {
+            let unit = store::get_in_scope(c, id, scope)?;
+            if !store::manageable(&unit, scope) {
+                return Err(AppError::NotFound);
+            }
+            let mut v = Validator::new();
+            model::check_validity(
+                &mut v,
+                input.valid_from.unwrap_or(unit.valid_from),
+                unit.valid_to,
+            );
+            v.finish()?;
+            if let Some(pid) = input.parent_id.filter(|p| Some(*p) != unit.parent_id) {
+                let parent = store::get_in_scope(c, pid, scope)
+                    .ok()
+                    .filter(|p| store::manageable(p, scope))
+                    .ok_or_else(|| AppError::invalid("parent_id", "no such unit in your scope"))?;
+                if parent.is_within(unit.id) {
+                    return Err(AppError::invalid(
+                        "parent_id",
+                        "a unit cannot move under itself",
+                    ));
+                }
+                store::reparent(c, &unit, Some(&parent))?;
+            }
+            let unit = store::get(c, id)?.ok_or(AppError::NotFound)?;
+            store::update(
+                c,
+                &unit,
+                UnitChanges {
+                    code: input.code.as_deref().map(str::trim),
+                    name: input.name.as_deref().map(str::trim),
+                    kind: input.kind,
+                    agency_code: input.agency_code.as_deref().map(Some),
+                    valid_from: input.valid_from,
+                },
+            )
+        })
+        .await?;
+    Ok(web::Json(unit))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetireUnit {
+    /// Last day the unit exists.
+    pub valid_to: NaiveDate,
+    /// The unit that takes over (statistics "in today's tree" follow it).
+    pub successor_id: Option<Uuid>,
+}
+
+/// Ends a unit's validity after a reorganisation, naming its successor.
+#[utoipa::path(tag = "units", request_body = RetireUnit, security(("bearer" = [])),
+    responses((status = 200, body = Unit)))]
+#[post("/units/{id}/retire")]
+pub async fn retire_unit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<RetireUnit>,
+) -> AppResult<web::Json<Unit>> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let unit = state
+        .db
+        .write(move |c| {
+            let unit = store::get_in_scope(c, id, scope)?;
+            if !store::manageable(&unit, scope) {
+                return Err(AppError::NotFound);
+            }
+            let mut v = Validator::new();
+            model::check_validity(&mut v, unit.valid_from, Some(input.valid_to));
+            if let Some(sid) = input.successor_id {
+                v.check(
+                    sid != unit.id,
+                    "successor_id",
+                    "a unit cannot succeed itself",
+                );
+                match store::get(c, sid)? {
+                    Some(s) if store::visible(&s, scope) => {}
+                    _ => v.add("successor_id", "no such unit in your scope"),
+                }
+            }
+            v.finish()?;
+            store::retire(c, &unit, input.valid_to, input.successor_id)
+        })
+        .await?;
+    Ok(web::Json(unit))
+}
+
+#[utoipa::path(tag = "units", security(("bearer" = [])), responses((status = 200, body = Vec<Agency>)))]
+#[get("/units/{id}/agencies")]
+pub async fn list_agencies(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Vec<Agency>>> {
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let agencies = state
+        .db
+        .read(move |c| {
+            store::get_in_scope(c, id, scope)?;
+            store::agencies_of(c, id)
+        })
+        .await?;
+    Ok(web::Json(agencies))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgency {
+    /// Electronic identifier, e.g. `000.00.00.H55`.
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+#[utoipa::path(tag = "units", request_body = CreateAgency, security(("bearer" = [])),
+    responses((status = 201, body = Agency),
+        (status = 409, description = "The identifier is taken", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/units/{id}/agencies")]
+pub async fn create_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<CreateAgency>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let input = body.0;
+    let mut v = Validator::new();
+    v.check(
+        model::valid_agency_code(&input.code),
+        "code",
+        "must look like 000.00.00.H55",
+    );
+    v.text("name", &input.name, 200);
+    v.finish()?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let agency = state
+        .db
+        .write(move |c| {
+            let unit = store::get_in_scope(c, id, scope)?;
+            if !store::manageable(&unit, scope) {
+                return Err(AppError::NotFound);
+            }
+            if store::agency_code_taken(c, &input.code)? {
+                return Err(AppError::Conflict(format!(
+                    "agency identifier {} is taken",
+                    input.code
+                )));
+            }
+            store::insert_agency(c, unit.id, &input.code, input.name.trim(), input.kind)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(agency))
+}
