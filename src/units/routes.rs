@@ -178,7 +178,7 @@ fn check_unit_fields(
 
 #[utoipa::path(tag = "units", request_body = CreateUnit, security(("bearer" = [])),
     responses((status = 201, body = Unit),
-        (status = 409, description = "A unit with this code already starts on this date", body = crate::error::Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "Another unit has this code during the period", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/units")]
 pub async fn create_unit(
     state: web::Data<AppState>,
@@ -327,7 +327,8 @@ pub struct RetireUnit {
     pub successor_id: Option<Uuid>,
 }
 
-/// Ends a unit's validity after a reorganisation, naming its successor.
+/// Ends a unit's validity after a reorganisation, naming its successor. It may be called again
+/// (e.g. to name the successor once it exists: a code can be reused only after its unit ends).
 #[utoipa::path(tag = "units", request_body = RetireUnit, security(("bearer" = [])),
     responses((status = 200, body = Unit)))]
 #[post("/units/{id}/retire")]

@@ -268,6 +268,27 @@ pub fn find_by_code(conn: &mut DbConn, code: &str, on: NaiveDate) -> AppResult<O
         .map(Unit::from))
 }
 
+/// Whether another unit with `code` exists at some day of [from, to] (codes are unique at any date).
+pub fn code_overlaps(
+    conn: &mut DbConn,
+    code: &str,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+    except: Option<Uuid>,
+) -> AppResult<bool> {
+    let mut q = units::table
+        .filter(units::code.eq(code))
+        .filter(units::valid_to.is_null().or(units::valid_to.ge(from)))
+        .into_boxed::<DbBackend>();
+    if let Some(to) = to {
+        q = q.filter(units::valid_from.le(to));
+    }
+    if let Some(id) = except {
+        q = q.filter(units::id.ne(id.to_string()));
+    }
+    Ok(q.count().get_result::<i64>(conn)? > 0)
+}
+
 pub struct UnitChanges<'a> {
     pub code: Option<&'a str>,
     pub name: Option<&'a str>,

@@ -1,0 +1,610 @@
+//! Bad input on every route gets a 4xx problem+json, never a 500. The table below must cover
+//! every operation of the generated OpenAPI document (a test checks that), and every route with
+//! a body or a path parameter also gets the generic cases: malformed JSON, wrong content type,
+//! an oversized body, a malformed id.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{three_level_tree, TestApp};
+use serde_json::{json, Value};
+
+/// One bad request: method, route template (as in the spec), concrete path, body, expected status.
+struct Case {
+    method: &'static str,
+    template: &'static str,
+    path: String,
+    body: Option<Value>,
+    status: u16,
+}
+
+fn case(
+    method: &'static str,
+    template: &'static str,
+    path: impl Into<String>,
+    body: Option<Value>,
+    status: u16,
+) -> Case {
+    Case {
+        method,
+        template,
+        path: path.into(),
+        body,
+        status,
+    }
+}
+
+#[tokio::test]
+async fn bad_input_on_every_route_is_a_4xx_problem() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let t = three_level_tree(&app, &admin).await;
+    let (user, _) = app.staff(&admin, "motcua.c1", "clerk", Some(&t.c1)).await;
+    app.load_demo().await;
+    let u = |s: &str| format!("/api/v1/units/{}{s}", t.c1);
+    let us = |s: &str| format!("/api/v1/users/{user}{s}");
+    let long = "x".repeat(5000);
+
+    let cases = vec![
+        case(
+            "get",
+            "/api/v1/units",
+            "/api/v1/units?kind=planet",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/units",
+            "/api/v1/units?valid_on=2025-13-45",
+            None,
+            400,
+        ),
+        case("get", "/api/v1/units", "/api/v1/units?page=abc", None, 400),
+        case(
+            "get",
+            "/api/v1/units",
+            "/api/v1/units?per_page=0",
+            None,
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/units",
+            "/api/v1/units?parent=not-a-uuid",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/units",
+            format!("/api/v1/units?q={}", "a".repeat(300)),
+            None,
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({"code": 6, "name": "X", "kind": "province"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({"code": "06x", "name": "X", "kind": "planet"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({"code": "07", "name": long, "kind": "province"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({"code": "07", "name": "X", "kind": "province", "extra": 1})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units",
+            "/api/v1/units",
+            Some(json!({"code": "07", "name": "X", "kind": "province", "parent_id": "nope"})),
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/units/{id}",
+            "/api/v1/units/01a20560-06fc-7105-bce2-8c0be44bd720",
+            None,
+            404,
+        ),
+        case(
+            "patch",
+            "/api/v1/units/{id}",
+            u(""),
+            Some(json!({"name": 12})),
+            422,
+        ),
+        case(
+            "patch",
+            "/api/v1/units/{id}",
+            u(""),
+            Some(json!({"kind": "village"})),
+            422,
+        ),
+        case(
+            "patch",
+            "/api/v1/units/{id}",
+            u(""),
+            Some(json!({"agency_code": "H55"})),
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/units/{id}/subtree",
+            u("/subtree?valid_on=yesterday"),
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/units/{id}/ancestors",
+            "/api/v1/units/00000000-0000-0000-0000-000000000000/ancestors",
+            None,
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/units/{id}/retire",
+            u("/retire"),
+            Some(json!({"valid_to": "30/06/2025"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units/{id}/retire",
+            u("/retire"),
+            Some(json!({})),
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/units/{id}/agencies",
+            "/api/v1/units/01a20560-06fc-7105-bce2-8c0be44bd720/agencies",
+            None,
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/units/{id}/agencies",
+            u("/agencies"),
+            Some(json!({"code": "000.00.00.H05", "name": "X", "kind": "ministry"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/units/{id}/agencies",
+            u("/agencies"),
+            Some(json!({"code": "H05", "name": "X", "kind": "office"})),
+            422,
+        ),
+        case("get", "/api/v1/users", "/api/v1/users?role=king", None, 400),
+        case(
+            "get",
+            "/api/v1/users",
+            "/api/v1/users?disabled=maybe",
+            None,
+            400,
+        ),
+        case(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            Some(
+                json!({"username": "a b", "full_name": "X", "role": "clerk", "unit_id": t.c1, "password": "mat-khau-dai-du"}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            Some(
+                json!({"username": "abc", "full_name": "X", "role": "citizen", "unit_id": t.c1, "password": "mat-khau-dai-du"}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            Some(
+                json!({"username": "abc", "full_name": "X", "role": "emperor", "password": "mat-khau-dai-du"}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/users",
+            "/api/v1/users",
+            Some(json!({"username": "abc", "role": "clerk"})),
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/users/{id}",
+            "/api/v1/users/01a20560-06fc-7105-bce2-8c0be44bd720",
+            None,
+            404,
+        ),
+        case(
+            "patch",
+            "/api/v1/users/{id}",
+            us(""),
+            Some(json!({"role": "citizen"})),
+            422,
+        ),
+        case(
+            "patch",
+            "/api/v1/users/{id}",
+            us(""),
+            Some(json!({"phone": "not a phone"})),
+            422,
+        ),
+        case(
+            "patch",
+            "/api/v1/users/{id}",
+            us(""),
+            Some(json!({"unit_id": 5})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/users/{id}/disable",
+            "/api/v1/users/01a20560-06fc-7105-bce2-8c0be44bd720/disable",
+            Some(json!({})),
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/users/{id}/enable",
+            "/api/v1/users/01a20560-06fc-7105-bce2-8c0be44bd720/enable",
+            Some(json!({})),
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/users/{id}/reset-password",
+            us("/reset-password"),
+            Some(json!({"new_password": "short"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/users/{id}/reset-password",
+            us("/reset-password"),
+            Some(json!({"new_password": ["a"]})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/citizens",
+            "/api/v1/citizens",
+            Some(
+                json!({"citizen_id": 6095001234u64, "full_name": "X", "phone": "0912345678", "password": "mat-khau-dai-du"}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/citizens",
+            "/api/v1/citizens",
+            Some(
+                json!({"citizen_id": "006095001234", "tax_code": "0101234567", "full_name": "X", "phone": "0912345678", "password": "mat-khau-dai-du"}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/citizens",
+            "/api/v1/citizens",
+            Some(json!({"full_name": "X"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/auth/login",
+            "/api/v1/auth/login",
+            Some(json!({"username": "root"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/auth/login",
+            "/api/v1/auth/login",
+            Some(json!({"username": 1, "password": true})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/auth/refresh",
+            "/api/v1/auth/refresh",
+            Some(json!({"refresh_token": "never-issued"})),
+            401,
+        ),
+        case(
+            "post",
+            "/api/v1/auth/refresh",
+            "/api/v1/auth/refresh",
+            Some(json!({"refresh": "x"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/auth/logout",
+            "/api/v1/auth/logout",
+            Some(json!({})),
+            422,
+        ),
+        case("get", "/api/v1/me", "/api/v1/me", None, 401),
+        case(
+            "get",
+            "/api/v1/procedures",
+            "/api/v1/procedures?level=village",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures",
+            "/api/v1/procedures?online_level=maybe",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures",
+            "/api/v1/procedures?per_page=1000",
+            None,
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures",
+            "/api/v1/procedures",
+            Some(json!({"code": "9.1", "name": "X"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures",
+            "/api/v1/procedures",
+            Some(
+                json!({"code": "9.1", "name": "X", "field": "Y", "levels": ["moon"], "agency": "Z", "processing_days": 1, "processing_note": null, "online_level": "full", "steps": [], "source": null}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures",
+            "/api/v1/procedures",
+            Some(
+                json!({"code": "9.1", "name": "X", "field": "Y", "levels": ["commune"], "agency": "Z", "processing_days": "one", "processing_note": null, "online_level": "full", "steps": [], "source": null}),
+            ),
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures/{code}",
+            "/api/v1/procedures/9.999999",
+            None,
+            404,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures/{code}",
+            "/api/v1/procedures/1.001193?version=first",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures/{code}",
+            "/api/v1/procedures/bad%20code!",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/procedures/{code}/versions",
+            "/api/v1/procedures/9.999999/versions",
+            None,
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures/{code}/versions",
+            "/api/v1/procedures/1.001193/versions",
+            Some(json!({"code": "1.001193"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures/{code}/deactivate",
+            "/api/v1/procedures/9.999999/deactivate",
+            Some(json!({})),
+            404,
+        ),
+        case(
+            "post",
+            "/api/v1/procedures/{code}/activate",
+            "/api/v1/procedures/bad%20code!/activate",
+            Some(json!({})),
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/procedure-versions/{id}",
+            "/api/v1/procedure-versions/01a20560-06fc-7105-bce2-8c0be44bd720",
+            None,
+            404,
+        ),
+        case("get", "/health/live", "/health/live?x=1", None, 0),
+        case("get", "/health/ready", "/health/ready", None, 0),
+    ];
+
+    // The table covers every operation of the service.
+    let spec = motcua::app::openapi();
+    let mut missing = BTreeSet::new();
+    let mut with_body = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        for (method, op) in [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("patch", &item.patch),
+            ("put", &item.put),
+            ("delete", &item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            if !cases
+                .iter()
+                .any(|c| c.method == method && c.template == path)
+            {
+                missing.insert(format!("{method} {path}"));
+            }
+            if op.request_body.is_some() {
+                with_body.push((method, path.clone()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "routes without bad-input cases: {missing:?}"
+    );
+
+    for c in &cases {
+        if c.status == 0 {
+            continue; // health checks take no input
+        }
+        let token = if c.template == "/api/v1/me" {
+            None
+        } else {
+            Some(admin.as_str())
+        };
+        let r = app
+            .send(&c.method.to_uppercase(), &c.path, token, c.body.clone())
+            .await;
+        assert_eq!(
+            r.status, c.status,
+            "{} {} {:?}: {}",
+            c.method, c.path, c.body, r.body
+        );
+        assert!(
+            r.is_problem(),
+            "{} {}: not a problem document: {}",
+            c.method,
+            c.path,
+            r.body
+        );
+        if c.status == 422 {
+            assert!(
+                !r.body["errors"].as_array().unwrap().is_empty(),
+                "{} {}: 422 names no field",
+                c.method,
+                c.path
+            );
+        }
+    }
+
+    // Generic cases for every route that takes a body.
+    let huge = json!({"padding": "x".repeat(300 * 1024)});
+    for (method, template) in &with_body {
+        let concrete = cases
+            .iter()
+            .find(|c| c.method == *method && c.template == template)
+            .unwrap()
+            .path
+            .clone();
+        let url = format!("{}{}", app.base, concrete);
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let send = |body: Vec<u8>, ct: &'static str| {
+            app.client
+                .request(m.clone(), url.clone())
+                .bearer_auth(&admin)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+        };
+        let malformed =
+            TestApp::read(send(b"{,}".to_vec(), "application/json").await.unwrap()).await;
+        assert_eq!(malformed.status, 400, "{method} {template}: malformed JSON");
+        assert!(malformed.is_problem());
+        let wrong_type = TestApp::read(
+            send(b"name=x".to_vec(), "application/x-www-form-urlencoded")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(wrong_type.status, 415, "{method} {template}: form body");
+        assert!(wrong_type.is_problem());
+        let oversized = TestApp::read(
+            send(serde_json::to_vec(&huge).unwrap(), "application/json")
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(oversized.status, 413, "{method} {template}: oversized body");
+        assert!(oversized.is_problem());
+    }
+
+    // Every route with an id in its path refuses a malformed id with 400.
+    for path in spec.paths.paths.keys() {
+        if !path.contains("{id}") {
+            continue;
+        }
+        let concrete = path.replace("{id}", "not-a-uuid");
+        for (method, body) in [
+            ("GET", None),
+            ("POST", Some(json!({}))),
+            ("PATCH", Some(json!({}))),
+        ] {
+            let r = app.send(method, &concrete, Some(&admin), body).await;
+            assert!(
+                r.status == 400 || r.status == 404 || r.status == 405,
+                "{method} {concrete}: {}",
+                r.status
+            );
+            assert!(r.is_problem(), "{method} {concrete}: {}", r.body);
+        }
+        let r = app.get(&concrete, Some(&admin)).await;
+        if spec.paths.paths[path].get.is_some() {
+            assert_eq!(r.status, 400, "GET {concrete}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_problem_json() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/v1/nothing-here", None).await;
+    assert_eq!(r.status, 404);
+    assert!(r.is_problem());
+    let r = app.send("DELETE", "/api/v1/procedures", None, None).await;
+    assert!(r.status == 404 || r.status == 405);
+    assert!(r.is_problem());
+}
