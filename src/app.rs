@@ -36,6 +36,8 @@ pub struct AppState {
     pub refresh_ttl: chrono::Duration,
     pub address_throttle: AddressThrottle,
     pub json_limit: usize,
+    /// The in-memory catalogue that public search reads.
+    pub catalogue: crate::catalogue::index::CatalogueCache,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
                 config.login.lock_for,
             ),
             json_limit: config.max_json_bytes,
+            catalogue: Default::default(),
         }
     }
 }

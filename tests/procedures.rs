@@ -250,3 +250,104 @@ async fn only_administrators_edit_the_catalogue() {
         401
     );
 }
+
+#[tokio::test]
+async fn the_in_memory_index_agrees_with_the_database_query() {
+    use motcua::catalogue::store::{self, ProcedureFilter};
+    use motcua::http::Paging;
+    use motcua::units::model::Level;
+
+    let app = TestApp::spawn().await;
+    app.load_demo().await;
+    let admin = app.admin().await;
+    app.post(
+        "/api/v1/procedures/2.000815/deactivate",
+        Some(&admin),
+        json!({}),
+    )
+    .await;
+    app.post("/api/v1/procedures/1.001193/versions", Some(&admin), {
+        let mut s = spec("1.001193", "Thủ tục đăng ký khai sinh (mới)");
+        s["levels"] = json!(["commune"]);
+        s["steps"] = json!([{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}]);
+        s
+    })
+    .await;
+
+    let queries = [
+        None,
+        Some("khai sinh"),
+        Some("dang"),
+        Some("ĐĂNG KÝ"),
+        Some("giay phep"),
+        Some("1.00"),
+        Some("xyz"),
+        Some("ho tich"),
+        Some("d"),
+        Some("100%_"),
+    ];
+    let levels = [None, Some(Level::Commune), Some(Level::Province)];
+    let onlines = [None, Some("none"), Some("partial")];
+    let fields = [None, Some("Hộ tịch"), Some("dat dai")];
+    let mut compared = 0;
+    for q in queries {
+        for level in levels {
+            for online in onlines {
+                for field in fields {
+                    for inactive in [false, true] {
+                        for (page, per_page) in [(1, 5), (2, 5), (1, 200)] {
+                            let mut url = format!("/api/v1/procedures?page={page}&per_page={per_page}&include_inactive={inactive}");
+                            if let Some(q) = q {
+                                url.push_str(&format!("&q={}", urlencode(q)));
+                            }
+                            if let Some(l) = level {
+                                url.push_str(&format!("&level={}", l.as_str()));
+                            }
+                            if let Some(o) = online {
+                                url.push_str(&format!("&online_level={o}"));
+                            }
+                            if let Some(f) = field {
+                                url.push_str(&format!("&field={}", urlencode(f)));
+                            }
+                            let api = app.get(&url, Some(&admin)).await;
+                            assert_eq!(api.status, 200, "{url}");
+                            let filter = ProcedureFilter {
+                                q: q.map(str::to_owned),
+                                field: field.map(str::to_owned),
+                                level,
+                                online_level: online
+                                    .map(|o| serde_json::from_value(json!(o)).unwrap()),
+                                include_inactive: inactive,
+                            };
+                            let paging = Paging { page, per_page };
+                            let (rows, total) = app
+                                .db
+                                .read_blocking(|c| store::list(c, &filter, paging))
+                                .unwrap();
+                            let reference: Vec<Value> = rows
+                                .iter()
+                                .map(|r| serde_json::to_value(r).unwrap())
+                                .collect();
+                            assert_eq!(api.body["total"], total, "{url}");
+                            assert_eq!(api.body["items"].as_array().unwrap(), &reference, "{url}");
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 10 * 3 * 3 * 3 * 2 * 3);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

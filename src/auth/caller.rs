@@ -67,6 +67,23 @@ impl FromRequest for Caller {
     }
 }
 
+/// For public routes that serve signed-in callers more: no `Authorization` header is an
+/// anonymous caller; a header with a bad token is still 401.
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(if req.headers().contains_key(header::AUTHORIZATION) {
+            extract(req).map(|c| MaybeCaller(Some(c)))
+        } else {
+            Ok(MaybeCaller(None))
+        })
+    }
+}
+
 fn extract(req: &HttpRequest) -> AppResult<Caller> {
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -8,4 +8,4 @@ pub mod store;
 pub mod throttle;
 pub mod tokens;
 
-pub use caller::{Caller, Scope};
+pub use caller::{Caller, MaybeCaller, Scope};

@@ -154,7 +154,9 @@ pub async fn login(
     let pair = state
         .db
         .write(move |c| {
-            users::record_success(c, user.uuid())?;
+            if user.failed_logins != 0 || user.locked_until.is_some() {
+                users::record_success(c, user.uuid())?;
+            }
             issue_pair(&st, c, &user, &Uuid::now_v7().to_string())
         })
         .await?;

@@ -2,6 +2,7 @@
 //! steps, fees and required documents; import of a whole catalogue from JSON.
 
 pub mod import;
+pub mod index;
 pub mod model;
 pub mod routes;
 pub mod store;

@@ -259,6 +259,12 @@ pub fn default_steps(level: Level) -> Vec<Step> {
     ]
 }
 
+/// The folded text a procedure is searched by (code, name, field), the same for the database
+/// and the in-memory index.
+pub fn search_text(code: &str, name: &str, field: &str) -> String {
+    crate::text::fold(&format!("{code} {name} {field}"))
+}
+
 /// Levels stored as one delimited text, so one level matches with LIKE '%,level,%'.
 pub fn levels_text(levels: &[Level]) -> String {
     let mut s = String::from(",");

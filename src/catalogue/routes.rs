@@ -10,7 +10,7 @@ use super::model::{valid_procedure_code, OnlineLevel, ProcedureSpec};
 use super::store::{self, ProcedureDetail, ProcedureFilter, ProcedureSummary, VersionInfo};
 use crate::accounts::model::Role;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, MaybeCaller};
 use crate::error::{AppError, AppResult};
 use crate::http::{check_query_text, Json, Page, PageParams};
 use crate::units::model::Level;
@@ -25,20 +25,33 @@ pub struct ProcedureListQuery {
     /// Only procedures handled at this level.
     pub level: Option<Level>,
     pub online_level: Option<OnlineLevel>,
+    /// Include deactivated procedures (administrators only).
+    pub include_inactive: Option<bool>,
     #[param(minimum = 1)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
-/// The public catalogue: active procedures, current versions, by code.
-#[utoipa::path(tag = "procedures", params(ProcedureListQuery), responses((status = 200, body = Page<ProcedureSummary>)))]
+/// The public catalogue: active procedures, current versions, by code. A bearer token is
+/// optional (and checked when given).
+#[utoipa::path(tag = "procedures", params(ProcedureListQuery), security((), ("bearer" = [])),
+    responses((status = 200, body = Page<ProcedureSummary>)))]
 #[get("/procedures")]
 pub async fn list_procedures(
     state: web::Data<AppState>,
+    caller: MaybeCaller,
     query: web::Query<ProcedureListQuery>,
-) -> AppResult<web::Json<Page<ProcedureSummary>>> {
+) -> AppResult<HttpResponse> {
     let q = query.into_inner();
+    let include_inactive = q.include_inactive.unwrap_or(false);
+    if include_inactive {
+        caller
+            .0
+            .as_ref()
+            .ok_or(AppError::Forbidden)?
+            .require(&[Role::Admin])?;
+    }
     let paging = PageParams {
         page: q.page,
         per_page: q.per_page,
@@ -51,13 +64,26 @@ pub async fn list_procedures(
         field: q.field,
         level: q.level,
         online_level: q.online_level,
-        include_inactive: false,
+        include_inactive,
     };
-    let (items, total) = state
-        .db
-        .read(move |c| store::list(c, &filter, paging))
-        .await?;
-    Ok(web::Json(Page::new(items, total, paging)))
+    let index = state.catalogue.get(&state.db).await?;
+    let (items, total) = index.search(&filter, paging);
+    // The summaries are serialised once per catalogue revision; assemble the page around them.
+    let mut body = String::with_capacity(64 + items.iter().map(|i| i.len() + 1).sum::<usize>());
+    body.push_str("{\"items\":[");
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(item);
+    }
+    body.push_str(&format!(
+        "],\"total\":{total},\"page\":{},\"per_page\":{}}}",
+        paging.page, paging.per_page
+    ));
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -156,6 +182,7 @@ pub async fn create_procedure(
             store::create(c, &spec, Some(by))
         })
         .await?;
+    state.catalogue.invalidate();
     Ok(HttpResponse::Created().json(detail))
 }
 
@@ -182,6 +209,7 @@ pub async fn create_version(
         .db
         .write(move |c| store::new_version(c, &spec, Some(by)))
         .await?;
+    state.catalogue.invalidate();
     Ok(HttpResponse::Created().json(detail))
 }
 
@@ -216,10 +244,10 @@ async fn set_active(
 ) -> AppResult<web::Json<ProcedureDetail>> {
     caller.require(&[Role::Admin])?;
     check_code(&code)?;
-    Ok(web::Json(
-        state
-            .db
-            .write(move |c| store::set_active(c, &code, active))
-            .await?,
-    ))
+    let detail = state
+        .db
+        .write(move |c| store::set_active(c, &code, active))
+        .await?;
+    state.catalogue.invalidate();
+    Ok(web::Json(detail))
 }

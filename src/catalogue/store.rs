@@ -12,7 +12,7 @@ use super::model::{
     Step, SupplementPolicy, TimeUnit,
 };
 use crate::accounts::model::Role;
-use crate::db::schema::{procedure_steps, procedure_versions, procedures};
+use crate::db::schema::{catalogue_revision, procedure_steps, procedure_versions, procedures};
 use crate::db::{contains_pattern, id_of, now, utc, DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::http::Paging;
@@ -159,7 +159,7 @@ fn insert_version(
     by: Option<Uuid>,
 ) -> AppResult<String> {
     let id = Uuid::now_v7().to_string();
-    let search = text::fold(&format!("{code} {} {}", spec.name, spec.field));
+    let search = super::model::search_text(code, spec.name.trim(), spec.field.trim());
     diesel::insert_into(procedure_versions::table)
         .values((
             procedure_versions::id.eq(&id),
@@ -234,6 +234,7 @@ pub fn create(
     diesel::update(procedures::table.find(&pid))
         .set(procedures::current_version_id.eq(&vid))
         .execute(conn)?;
+    bump_revision(conn)?;
     version_by_id(conn, id_of(&vid))?.ok_or(AppError::NotFound)
 }
 
@@ -256,6 +257,7 @@ pub fn new_version(
             procedures::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    bump_revision(conn)?;
     version_by_id(conn, id_of(&vid))?.ok_or(AppError::NotFound)
 }
 
@@ -267,6 +269,7 @@ pub fn set_active(conn: &mut DbConn, code: &str, active: bool) -> AppResult<Proc
             procedures::updated_at.eq(now()),
         ))
         .execute(conn)?;
+    bump_revision(conn)?;
     version_by_id(conn, id_of(&p.current_version_id))?.ok_or(AppError::NotFound)
 }
 
@@ -450,6 +453,36 @@ impl ProcedureDetail {
             source: self.source.clone(),
         }
     }
+}
+
+/// Marks the catalogue changed; called inside the transaction of every catalogue write.
+fn bump_revision(conn: &mut DbConn) -> AppResult<()> {
+    diesel::update(catalogue_revision::table.find(1))
+        .set(catalogue_revision::revision.eq(catalogue_revision::revision + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn revision(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(catalogue_revision::table
+        .find(1)
+        .select(catalogue_revision::revision)
+        .first(conn)?)
+}
+
+/// Every procedure's current version (active or not), by code, for the in-memory index.
+pub fn all_current(conn: &mut DbConn) -> AppResult<Vec<ProcedureSummary>> {
+    let rows: Vec<(bool, SummaryRow)> = procedures::table
+        .inner_join(
+            procedure_versions::table.on(procedure_versions::id.eq(procedures::current_version_id)),
+        )
+        .select((procedures::active, SummaryRow::as_select()))
+        .order(procedures::code.asc())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(active, r)| r.into_summary(active))
+        .collect())
 }
 
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {

@@ -114,6 +114,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalogue_revision (id) {
+        id -> Integer,
+        revision -> BigInt,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -126,6 +133,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedures,
     procedure_versions,
     procedure_steps,
+    catalogue_revision,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -137,4 +145,5 @@ pub const TABLES: &[&str] = &[
     "procedures",
     "procedure_versions",
     "procedure_steps",
+    "catalogue_revision",
 ];

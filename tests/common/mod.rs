@@ -25,6 +25,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub backend: &'static str,
+    pub state: web::Data<motcua::app::AppState>,
     handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
@@ -113,8 +114,10 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = web::Data::new(motcua::app::AppState::new(&config, db.clone()));
+        let server_state = state.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            let state = server_state;
             actix_web::rt::System::new().block_on(async move {
                 let server = motcua::app::server(state, listener, 2).unwrap();
                 tx.send(server.handle()).unwrap();
@@ -127,6 +130,7 @@ impl TestApp {
             client: reqwest::Client::builder().build().unwrap(),
             db,
             backend,
+            state,
             handle,
             _dir: dir,
             pg,
