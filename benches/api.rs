@@ -149,6 +149,7 @@ fn run_backend(name: &str, url: &str, secs: f64) {
         log_format: LogFormat::Pretty,
         db_pool_size: 16,
         workers: None,
+        trust_proxy: false,
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

@@ -36,6 +36,7 @@ pub struct AppState {
     pub refresh_ttl: chrono::Duration,
     pub address_throttle: AddressThrottle,
     pub json_limit: usize,
+    pub trust_proxy: bool,
     /// The in-memory catalogue that public search reads.
     pub catalogue: crate::catalogue::index::CatalogueCache,
 }
@@ -54,6 +55,7 @@ impl AppState {
                 config.login.lock_for,
             ),
             json_limit: config.max_json_bytes,
+            trust_proxy: config.trust_proxy,
             catalogue: Default::default(),
         }
     }

@@ -53,6 +53,10 @@ pub struct ConfigArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "MOTCUA_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that
+    /// sets them; otherwise clients could pick their own address).
+    #[arg(long, env = "MOTCUA_TRUST_PROXY", global = true)]
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,6 +102,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub db_pool_size: u32,
     pub workers: Option<usize>,
+    pub trust_proxy: bool,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
@@ -179,6 +184,7 @@ impl Config {
             log_format: args.log_format,
             db_pool_size: args.db_pool_size,
             workers: args.workers,
+            trust_proxy: args.trust_proxy,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
             max_json_bytes: 256 * 1024,

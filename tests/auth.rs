@@ -352,3 +352,46 @@ async fn password_reset_replaces_the_password() {
     );
     app.login("lanhdao", "mat-khau-moi-2026").await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled_not_the_proxy() {
+    let app = TestApp::spawn_with(|c| {
+        c.trust_proxy = true;
+        c.login.address_lock_after = 3;
+    })
+    .await;
+    app.admin().await;
+    let attempt = |from: &'static str, password: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .header("x-forwarded-for", from)
+            .json(&json!({"username": "root", "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        // Unknown accounts, so the per-account lock stays out of it.
+        let r = app
+            .client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": "nobody", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    assert_eq!(
+        attempt("203.0.113.7", ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    assert_eq!(
+        attempt("198.51.100.20", ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

@@ -87,7 +87,7 @@ pub async fn login(
     if username.is_empty() || username.len() > 64 || pw.is_empty() || pw.chars().count() > 1024 {
         return Err(bad_credentials());
     }
-    let ip = req.peer_addr().map(|a| a.ip());
+    let ip = client_address(&state, &req);
     if let Some(secs) = ip.and_then(|ip| state.address_throttle.locked_for(ip)) {
         return Err(AppError::TooManyRequests {
             retry_after_secs: secs,
@@ -162,6 +162,22 @@ pub async fn login(
         .await?;
     tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
     Ok(web::Json(pair))
+}
+
+/// The client's address: the peer, or behind a trusted proxy the address it forwarded.
+fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+    if state.trust_proxy {
+        let info = req.connection_info();
+        let forwarded = info.realip_remote_addr()?;
+        forwarded.parse::<std::net::IpAddr>().ok().or_else(|| {
+            forwarded
+                .parse::<std::net::SocketAddr>()
+                .ok()
+                .map(|a| a.ip())
+        })
+    } else {
+        req.peer_addr().map(|a| a.ip())
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

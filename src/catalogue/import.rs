@@ -30,13 +30,6 @@ pub struct SeedRecord {
     pub source: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Record {
-    Spec(Box<ProcedureSpec>),
-    Seed(Box<SeedRecord>),
-}
-
 /// Reads a channel name at the start of a published "Thời gian" or "Phí" segment.
 fn channel_of(segment: &str) -> Option<(&'static str, &str)> {
     let (label, rest) = segment.split_once(':')?;
@@ -139,21 +132,40 @@ impl SeedRecord {
     }
 }
 
-/// Parses and validates a catalogue file; a bad record fails the whole file, naming it.
+/// Parses and validates a catalogue file; a bad record fails the whole file, naming it. A
+/// record with `steps` is in our own shape, any other in the crawl's.
 pub fn parse(json: &[u8]) -> AppResult<Vec<ProcedureSpec>> {
-    let records: Vec<Record> = crate::http::parse_json(json)?;
+    let records: Vec<serde_json::Value> = crate::http::parse_json(json)?;
     let mut specs = Vec::with_capacity(records.len());
-    for (i, r) in records.into_iter().enumerate() {
-        let spec = match r {
-            Record::Spec(s) => *s,
-            Record::Seed(s) => s.into_spec(),
+    let at = |i: usize, errs: Vec<FieldError>| {
+        let name = |field: &str| {
+            if field == "body" {
+                format!("[{i}]")
+            } else {
+                format!("[{i}].{field}")
+            }
+        };
+        AppError::Validation(
+            errs.into_iter()
+                .map(|e| FieldError::new(name(&e.field), e.message))
+                .collect(),
+        )
+    };
+    for (i, record) in records.into_iter().enumerate() {
+        let own_shape = record.get("steps").is_some();
+        let text = record.to_string();
+        let parsed = if own_shape {
+            crate::http::parse_json::<ProcedureSpec>(text.as_bytes())
+        } else {
+            crate::http::parse_json::<SeedRecord>(text.as_bytes()).map(SeedRecord::into_spec)
+        };
+        let spec = match parsed {
+            Ok(spec) => spec,
+            Err(AppError::Validation(errs)) => return Err(at(i, errs)),
+            Err(e) => return Err(e),
         };
         if let Err(AppError::Validation(errs)) = spec.validate() {
-            return Err(AppError::Validation(
-                errs.into_iter()
-                    .map(|e| FieldError::new(format!("[{i}].{}", e.field), e.message))
-                    .collect(),
-            ));
+            return Err(at(i, errs));
         }
         specs.push(spec);
     }
@@ -209,6 +221,26 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn a_record_missing_fields_names_them() {
+        match parse(br#"[{"code":"x"}]"#).unwrap_err() {
+            AppError::Validation(f) => {
+                assert_eq!(f[0].field, "[0]");
+                assert!(f[0].message.contains("missing field"), "{f:?}");
+            }
+            e => panic!("{e:?}"),
+        }
+        let mut spec = serde_json::to_value(
+            parse(include_bytes!("../../data/seed/procedures.json")).unwrap()[0].clone(),
+        )
+        .unwrap();
+        spec["online_level"] = serde_json::json!("sometimes");
+        match parse(serde_json::to_string(&vec![spec]).unwrap().as_bytes()).unwrap_err() {
+            AppError::Validation(f) => assert_eq!(f[0].field, "[0].online_level"),
+            e => panic!("{e:?}"),
+        }
     }
 
     #[test]

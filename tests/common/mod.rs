@@ -64,6 +64,7 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
         log_format: LogFormat::Pretty,
         db_pool_size: 8,
         workers: Some(2),
+        trust_proxy: false,
     }
 }
 
