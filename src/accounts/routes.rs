@@ -213,13 +213,7 @@ fn home_unit(
     unit: Option<Uuid>,
 ) -> AppResult<Option<Uuid>> {
     match unit {
-        Some(id) => {
-            let u = units::get_in_scope(c, id, scope)
-                .ok()
-                .filter(|u| units::manageable(u, scope))
-                .ok_or_else(|| AppError::invalid("unit_id", "no such unit in your scope"))?;
-            Ok(Some(u.id))
-        }
+        Some(id) => Ok(Some(units::manageable_field(c, id, scope, "unit_id")?.id)),
         None if role == Role::Admin && scope == Scope::All => Ok(None),
         None => Err(AppError::invalid("unit_id", "staff need a home unit")),
     }

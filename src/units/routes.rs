@@ -202,15 +202,7 @@ pub async fn create_unit(
         .db
         .write(move |c| {
             let parent = match input.parent_id {
-                Some(pid) => {
-                    let p = store::get_in_scope(c, pid, scope).map_err(|_| {
-                        AppError::invalid("parent_id", "no such unit in your scope")
-                    })?;
-                    if !store::manageable(&p, scope) {
-                        return Err(AppError::invalid("parent_id", "no such unit in your scope"));
-                    }
-                    Some(p)
-                }
+                Some(pid) => Some(store::manageable_field(c, pid, scope, "parent_id")?),
                 None if scope == Scope::All => None,
                 None => {
                     return Err(AppError::invalid(
@@ -277,10 +269,7 @@ pub async fn update_unit(
     let unit = state
         .db
         .write(move |c| {
-            let unit = store::get_in_scope(c, id, scope)?;
-            if !store::manageable(&unit, scope) {
-                return Err(AppError::NotFound);
-            }
+            let unit = store::get_manageable(c, id, scope)?;
             let mut v = Validator::new();
             model::check_validity(
                 &mut v,
@@ -289,10 +278,7 @@ pub async fn update_unit(
             );
             v.finish()?;
             if let Some(pid) = input.parent_id.filter(|p| Some(*p) != unit.parent_id) {
-                let parent = store::get_in_scope(c, pid, scope)
-                    .ok()
-                    .filter(|p| store::manageable(p, scope))
-                    .ok_or_else(|| AppError::invalid("parent_id", "no such unit in your scope"))?;
+                let parent = store::manageable_field(c, pid, scope, "parent_id")?;
                 if parent.is_within(unit.id) {
                     return Err(AppError::invalid(
                         "parent_id",
@@ -344,10 +330,7 @@ pub async fn retire_unit(
     let unit = state
         .db
         .write(move |c| {
-            let unit = store::get_in_scope(c, id, scope)?;
-            if !store::manageable(&unit, scope) {
-                return Err(AppError::NotFound);
-            }
+            let unit = store::get_manageable(c, id, scope)?;
             let mut v = Validator::new();
             model::check_validity(&mut v, unit.valid_from, Some(input.valid_to));
             if let Some(sid) = input.successor_id {
@@ -419,10 +402,7 @@ pub async fn create_agency(
     let agency = state
         .db
         .write(move |c| {
-            let unit = store::get_in_scope(c, id, scope)?;
-            if !store::manageable(&unit, scope) {
-                return Err(AppError::NotFound);
-            }
+            let unit = store::get_manageable(c, id, scope)?;
             if store::agency_code_taken(c, &input.code)? {
                 return Err(AppError::Conflict(format!(
                     "agency identifier {} is taken",

@@ -109,6 +109,22 @@ pub fn get_in_scope(conn: &mut DbConn, id: Uuid, scope: Scope) -> AppResult<Unit
     }
 }
 
+/// The unit if `scope` may change it (an administrator's subtree), else 404.
+pub fn get_manageable(conn: &mut DbConn, id: Uuid, scope: Scope) -> AppResult<Unit> {
+    match get(conn, id)? {
+        Some(u) if manageable(&u, scope) => Ok(u),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// As `get_manageable`, for a unit named in a field of the input: 422 on that field.
+pub fn manageable_field(conn: &mut DbConn, id: Uuid, scope: Scope, field: &str) -> AppResult<Unit> {
+    get_manageable(conn, id, scope).map_err(|e| match e {
+        AppError::NotFound => AppError::invalid(field, "no such unit in your scope"),
+        other => other,
+    })
+}
+
 /// Units are public reference data for citizens; staff see their scope only.
 pub fn visible(unit: &Unit, scope: Scope) -> bool {
     match scope {
