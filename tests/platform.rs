@@ -204,3 +204,60 @@ async fn concurrent_writes_all_succeed() {
         .await;
     assert_eq!(list.body["total"], 48);
 }
+
+/// Tables left in the public schema, besides diesel's bookkeeping.
+fn pg_tables(conn: &mut diesel::PgConnection) -> Vec<String> {
+    let rows: Vec<Col> = diesel::sql_query(
+        "SELECT table_name::text AS table_name, ''::text AS column_name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations' ORDER BY 1",
+    )
+    .load(conn)
+    .unwrap();
+    rows.into_iter().map(|r| r.table_name).collect()
+}
+
+#[test]
+fn every_down_migration_undoes_its_up_migration() {
+    use motcua::db::{revert_all_migrations, run_migrations, DbConn};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("down.db");
+    motcua::db::Db::connect(&format!("sqlite://{}", path.display()), 1).unwrap();
+    let before = sqlite_columns(path.to_str().unwrap());
+    let mut conn =
+        DbConn::Sqlite(diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap());
+    revert_all_migrations(&mut conn).unwrap();
+    assert!(
+        sqlite_columns(path.to_str().unwrap()).is_empty(),
+        "SQLite: tables left after reverting"
+    );
+    run_migrations(&mut conn).unwrap();
+    assert_eq!(sqlite_columns(path.to_str().unwrap()), before);
+
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL unset: PostgreSQL half skipped");
+        return;
+    };
+    let name = format!("motcua_down_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (head, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+    let pg_url = format!("{}/{name}", head.rsplit_once('/').unwrap().0);
+    {
+        let mut conn = DbConn::Postgres(diesel::PgConnection::establish(&pg_url).unwrap());
+        run_migrations(&mut conn).unwrap();
+        let mut probe = diesel::PgConnection::establish(&pg_url).unwrap();
+        let tables = pg_tables(&mut probe);
+        revert_all_migrations(&mut conn).unwrap();
+        assert!(
+            pg_tables(&mut probe).is_empty(),
+            "PostgreSQL: tables left after reverting"
+        );
+        run_migrations(&mut conn).unwrap();
+        assert_eq!(pg_tables(&mut probe), tables);
+    }
+    admin
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .unwrap();
+}

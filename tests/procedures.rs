@@ -188,6 +188,30 @@ async fn a_deactivated_procedure_leaves_the_public_list() {
         app.get("/api/v1/procedures?q=tam%20dung", None).await.body["total"],
         0
     );
+    let with_inactive = app
+        .get(
+            "/api/v1/procedures?q=tam%20dung&include_inactive=true",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        with_inactive.body["total"], 1,
+        "administrators still find it"
+    );
+    let anonymous = app
+        .get("/api/v1/procedures?include_inactive=true", None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+    let p = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let (_, clerk) = app.staff(&admin, "motcua", "clerk", Some(&p)).await;
+    let not_admin = app
+        .get("/api/v1/procedures?include_inactive=true", Some(&clerk))
+        .await;
+    assert_eq!(not_admin.status, 403);
+    let bad_token = app.get("/api/v1/procedures", Some("not-a-token")).await;
+    assert_eq!(bad_token.status, 401, "a bad token is refused, not ignored");
     // Still readable by code for dossiers filed under it.
     assert_eq!(
         app.get("/api/v1/procedures/9.000003", None).await.body["active"],

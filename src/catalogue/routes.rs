@@ -46,11 +46,10 @@ pub async fn list_procedures(
     let q = query.into_inner();
     let include_inactive = q.include_inactive.unwrap_or(false);
     if include_inactive {
-        caller
-            .0
-            .as_ref()
-            .ok_or(AppError::Forbidden)?
-            .require(&[Role::Admin])?;
+        let caller = caller.0.as_ref().ok_or_else(|| {
+            AppError::Unauthorized("include_inactive needs an administrator's token".to_owned())
+        })?;
+        caller.require(&[Role::Admin])?;
     }
     let paging = PageParams {
         page: q.page,

@@ -199,6 +199,21 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbSetupError> {
     Ok(())
 }
 
+/// Reverts every migration (for the test that each `down.sql` undoes its `up.sql`).
+pub fn revert_all_migrations(conn: &mut DbConn) -> Result<(), DbSetupError> {
+    let mig = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
+    match conn {
+        DbConn::Sqlite(c) => c
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(mig),
+        DbConn::Postgres(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|_| ())
+            .map_err(mig),
+    }
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern (escape `\`).
 pub fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
