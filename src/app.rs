@@ -26,7 +26,7 @@ use crate::db::Db;
 use crate::error::{problem_type, AppError, AppResult, FieldError, Problem};
 use crate::http::{self, JsonLimit};
 use crate::telemetry::RequestSpan;
-use crate::{accounts, auth, catalogue, units};
+use crate::{accounts, auth, calendar, catalogue, units};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -130,7 +130,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(catalogue::routes::create_version)
             .service(catalogue::routes::deactivate_procedure)
             .service(catalogue::routes::activate_procedure)
-            .service(catalogue::routes::get_version),
+            .service(catalogue::routes::get_version)
+            .service(calendar::routes::list_days)
+            .service(calendar::routes::create_day)
+            .service(calendar::routes::delete_day)
+            .service(calendar::routes::due),
     );
 }
 
@@ -149,6 +153,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
         (name = "accounts", description = "Staff accounts, citizen registration, the caller's account"),
         (name = "units", description = "Administrative units (đơn vị hành chính) and agencies"),
         (name = "procedures", description = "The procedure catalogue (thủ tục hành chính)"),
+        (name = "calendar", description = "Working days, holidays and due dates (ngày làm việc, ngày nghỉ, ngày hẹn trả)"),
         (name = "health", description = "Liveness and readiness")
     )
 )]

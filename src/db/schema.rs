@@ -121,6 +121,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -134,6 +143,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedure_versions,
     procedure_steps,
     catalogue_revision,
+    calendar_days,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -146,4 +156,5 @@ pub const TABLES: &[&str] = &[
     "procedure_versions",
     "procedure_steps",
     "catalogue_revision",
+    "calendar_days",
 ];

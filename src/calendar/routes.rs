@@ -1,0 +1,156 @@
+//! `/api/v1/calendar`: the days that depart from Monday–Friday (public), their administration
+//! (global administrators), and the due-date calculator.
+
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{self, DayKind};
+use super::store::{self, CalendarDay};
+use crate::accounts::model::Role;
+use crate::app::AppState;
+use crate::auth::{Caller, Scope};
+use crate::catalogue::model::TimeUnit;
+use crate::error::{AppError, AppResult, Validator};
+use crate::http::Json;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysQuery {
+    /// Only this year.
+    #[param(minimum = 1900, maximum = 2200)]
+    pub year: Option<i32>,
+}
+
+/// Holidays, compensatory days off and working Saturdays, in date order.
+#[utoipa::path(tag = "calendar", params(DaysQuery), responses((status = 200, body = Vec<CalendarDay>)))]
+#[get("/calendar/days")]
+pub async fn list_days(
+    state: web::Data<AppState>,
+    query: web::Query<DaysQuery>,
+) -> AppResult<web::Json<Vec<CalendarDay>>> {
+    let year = query.year;
+    if year.is_some_and(|y| !(1900..=2200).contains(&y)) {
+        return Err(AppError::invalid("year", "must be between 1900 and 2200"));
+    }
+    Ok(web::Json(
+        state.db.read(move |c| store::list(c, year)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDay {
+    pub date: NaiveDate,
+    pub kind: DayKind,
+    pub name: String,
+}
+
+/// The calendar is national: only an administrator without a home unit edits it.
+fn require_national_admin(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Admin])?;
+    if caller.scope() == Scope::All {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+#[utoipa::path(tag = "calendar", request_body = CreateDay, security(("bearer" = [])),
+    responses((status = 201, body = CalendarDay),
+        (status = 409, description = "The date is already in the calendar", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/calendar/days")]
+pub async fn create_day(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateDay>,
+) -> AppResult<HttpResponse> {
+    require_national_admin(&caller)?;
+    let input = body.0;
+    let mut v = Validator::new();
+    v.text("name", &input.name, 200);
+    v.check(
+        store::kind_fits(input.date, input.kind),
+        "kind",
+        match input.kind {
+            DayKind::Holiday => {
+                "a holiday must fall on a weekday (Saturdays and Sundays are off already)"
+            }
+            DayKind::WorkingSaturday => "a working Saturday must be a Saturday",
+        },
+    );
+    v.finish()?;
+    let day = state
+        .db
+        .write(move |c| store::insert(c, input.date, input.kind, input.name.trim()))
+        .await?;
+    Ok(HttpResponse::Created().json(day))
+}
+
+#[utoipa::path(tag = "calendar", params(("date" = NaiveDate, Path, description = "YYYY-MM-DD")),
+    security(("bearer" = [])), responses((status = 204, description = "Removed")))]
+#[delete("/calendar/days/{date}")]
+pub async fn delete_day(
+    state: web::Data<AppState>,
+    caller: Caller,
+    date: web::Path<NaiveDate>,
+) -> AppResult<HttpResponse> {
+    require_national_admin(&caller)?;
+    let date = date.into_inner();
+    state.db.write(move |c| store::delete(c, date)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DueQuery {
+    /// When the dossier is received, RFC 3339 (e.g. `2025-01-24T10:00:00+07:00`; encode `+` as `%2B`).
+    pub from: DateTime<Utc>,
+    /// Processing time; fractions allowed; 0 = within the day.
+    pub days: f64,
+    /// Default `working_days`.
+    pub time_unit: Option<TimeUnit>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueAnswer {
+    pub from: DateTime<Utc>,
+    /// When counting starts: `from`, or the next working session's start.
+    pub counting_starts: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    /// The due instant in local time (Asia/Ho_Chi_Minh), as printed on the receipt.
+    pub due_local: String,
+    pub due_date: NaiveDate,
+    /// `sáng` (morning) or `chiều` (afternoon).
+    pub due_session: &'static str,
+}
+
+/// The due instant for a processing time counted from `from` (DOMAIN §4).
+#[utoipa::path(tag = "calendar", params(DueQuery), security(("bearer" = [])), responses((status = 200, body = DueAnswer)))]
+#[get("/calendar/due")]
+pub async fn due(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    query: web::Query<DueQuery>,
+) -> AppResult<web::Json<DueAnswer>> {
+    let q = query.into_inner();
+    if !q.days.is_finite() || !(0.0..=10_000.0).contains(&q.days) {
+        return Err(AppError::invalid("days", "must be between 0 and 10000"));
+    }
+    let calendar = state.db.read(store::load).await?;
+    let fail = |e: model::CalendarError| AppError::invalid("from", e.to_string());
+    let counting_starts = calendar.next_working_instant(q.from).map_err(fail)?;
+    let due_at = calendar
+        .due_at(q.from, q.days, q.time_unit.unwrap_or_default())
+        .map_err(fail)?;
+    let local = model::to_local(due_at);
+    Ok(web::Json(DueAnswer {
+        from: q.from,
+        counting_starts,
+        due_at,
+        due_local: local.format("%Y-%m-%d %H:%M").to_string(),
+        due_date: local.date(),
+        due_session: model::session_name(due_at),
+    }))
+}

@@ -1,0 +1,173 @@
+//! The working-day calendar over HTTP: the seeded days, editing them, and due dates.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use serde_json::json;
+
+fn due_url(from: &str, days: &str) -> String {
+    format!(
+        "/api/v1/calendar/due?from={}&days={days}",
+        from.replace('+', "%2B")
+    )
+}
+
+#[tokio::test]
+async fn the_seeded_calendar_lists_each_year() {
+    let app = TestApp::spawn().await;
+    let y2025 = app.get("/api/v1/calendar/days?year=2025", None).await;
+    assert_eq!(y2025.status, 200);
+    let days = y2025.body.as_array().unwrap();
+    assert_eq!(days.len(), 13);
+    assert_eq!(days[0]["date"], "2025-01-01");
+    assert!(days
+        .iter()
+        .any(|d| d["date"] == "2025-04-26" && d["kind"] == "working_saturday"));
+    assert_eq!(
+        app.get("/api/v1/calendar/days", None)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        52
+    );
+}
+
+#[tokio::test]
+async fn a_clerk_asks_for_a_due_date_across_tet() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let r = app
+        .get(&due_url("2025-01-24T10:00:00+07:00", "3"), Some(&admin))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["due_local"], "2025-02-05 10:00");
+    assert_eq!(r.body["due_at"], "2025-02-05T03:00:00Z");
+    assert_eq!(r.body["due_session"], "sáng");
+    let weekend = app
+        .get(&due_url("2025-03-15T09:00:00+07:00", "1"), Some(&admin))
+        .await;
+    assert_eq!(weekend.body["counting_starts"], "2025-03-17T00:30:00Z");
+    assert_eq!(weekend.body["due_local"], "2025-03-17 17:30");
+    assert_eq!(weekend.body["due_session"], "chiều");
+    let calendar = app
+        .get(
+            &format!(
+                "{}&time_unit=calendar_days",
+                due_url("2025-01-10T09:00:00+07:00", "20")
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(calendar.body["due_local"], "2025-02-03 17:30");
+    assert_eq!(
+        app.get(&due_url("2025-01-24T10:00:00+07:00", "3"), None)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_new_holiday_moves_due_dates_and_removing_it_moves_them_back() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let before = app
+        .get(&due_url("2027-03-01T08:00:00+07:00", "1"), Some(&admin))
+        .await;
+    assert_eq!(before.body["due_local"], "2027-03-02 08:00");
+    let r = app
+        .post(
+            "/api/v1/calendar/days",
+            Some(&admin),
+            json!({"date": "2027-03-02", "kind": "holiday", "name": "Ngày nghỉ thử"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let after = app
+        .get(&due_url("2027-03-01T08:00:00+07:00", "1"), Some(&admin))
+        .await;
+    assert_eq!(after.body["due_local"], "2027-03-03 08:00");
+    let dup = app
+        .post(
+            "/api/v1/calendar/days",
+            Some(&admin),
+            json!({"date": "2027-03-02", "kind": "holiday", "name": "X"}),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    assert_eq!(
+        app.send(
+            "DELETE",
+            "/api/v1/calendar/days/2027-03-02",
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.send(
+            "DELETE",
+            "/api/v1/calendar/days/2027-03-02",
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let back = app
+        .get(&due_url("2027-03-01T08:00:00+07:00", "1"), Some(&admin))
+        .await;
+    assert_eq!(back.body["due_local"], "2027-03-02 08:00");
+}
+
+#[tokio::test]
+async fn day_kinds_must_fit_the_weekday_and_only_national_admins_edit() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let sat_holiday = app
+        .post(
+            "/api/v1/calendar/days",
+            Some(&admin),
+            json!({"date": "2027-03-06", "kind": "holiday", "name": "X"}),
+        )
+        .await;
+    assert_eq!(sat_holiday.status, 422);
+    assert_eq!(sat_holiday.body["errors"][0]["field"], "kind");
+    let mon_saturday = app
+        .post(
+            "/api/v1/calendar/days",
+            Some(&admin),
+            json!({"date": "2027-03-08", "kind": "working_saturday", "name": "X"}),
+        )
+        .await;
+    assert_eq!(mon_saturday.status, 422);
+    let p = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let (_, provincial_admin) = app.staff(&admin, "quantri.tinh", "admin", Some(&p)).await;
+    let r = app
+        .post(
+            "/api/v1/calendar/days",
+            Some(&provincial_admin),
+            json!({"date": "2027-03-09", "kind": "holiday", "name": "X"}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        app.send(
+            "DELETE",
+            "/api/v1/calendar/days/2025-01-01",
+            Some(&provincial_admin),
+            None
+        )
+        .await
+        .status,
+        403
+    );
+}
