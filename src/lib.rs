@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod dossiers;
 pub mod error;
 pub mod http;
 pub mod telemetry;

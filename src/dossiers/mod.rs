@@ -1,0 +1,4 @@
+//! Dossiers (hồ sơ): the lifecycle of DOMAIN §3 and the deadline clock of DOMAIN §4.
+
+pub mod clock;
+pub mod model;
