@@ -26,7 +26,7 @@ use crate::db::Db;
 use crate::error::{problem_type, AppError, AppResult, FieldError, Problem};
 use crate::http::{self, JsonLimit};
 use crate::telemetry::RequestSpan;
-use crate::{accounts, auth, calendar, catalogue, units};
+use crate::{accounts, auth, calendar, catalogue, dossiers, units};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -37,6 +37,8 @@ pub struct AppState {
     pub address_throttle: AddressThrottle,
     pub json_limit: usize,
     pub trust_proxy: bool,
+    /// Public tracking look-ups per address.
+    pub track_limit: AddressThrottle,
     /// The in-memory catalogue that public search reads.
     pub catalogue: crate::catalogue::index::CatalogueCache,
 }
@@ -56,6 +58,7 @@ impl AppState {
             ),
             json_limit: config.max_json_bytes,
             trust_proxy: config.trust_proxy,
+            track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
             catalogue: Default::default(),
         }
     }
@@ -134,7 +137,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(calendar::routes::list_days)
             .service(calendar::routes::create_day)
             .service(calendar::routes::delete_day)
-            .service(calendar::routes::due),
+            .service(calendar::routes::due)
+            .service(dossiers::routes::file_dossier)
+            .service(dossiers::routes::intake)
+            .service(dossiers::routes::my_dossiers)
+            .service(dossiers::routes::get_dossier)
+            .service(dossiers::routes::receive)
+            .service(dossiers::routes::reject)
+            .service(dossiers::routes::withdraw)
+            .service(dossiers::routes::track),
     );
 }
 
@@ -153,6 +164,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
         (name = "accounts", description = "Staff accounts, citizen registration, the caller's account"),
         (name = "units", description = "Administrative units (đơn vị hành chính) and agencies"),
         (name = "procedures", description = "The procedure catalogue (thủ tục hành chính)"),
+        (name = "dossiers", description = "Dossiers (hồ sơ): filing, intake, transitions, tracking"),
         (name = "calendar", description = "Working days, holidays and due dates (ngày làm việc, ngày nghỉ, ngày hẹn trả)"),
         (name = "health", description = "Liveness and readiness")
     )

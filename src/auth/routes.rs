@@ -165,7 +165,7 @@ pub async fn login(
 }
 
 /// The client's address: the peer, or behind a trusted proxy the address it forwarded.
-fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+pub fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
     if state.trust_proxy {
         let info = req.connection_info();
         let forwarded = info.realip_remote_addr()?;

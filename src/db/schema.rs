@@ -130,6 +130,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dossiers (id) {
+        id -> Text,
+        code -> Text,
+        procedure_version_id -> Text,
+        procedure_code -> Text,
+        unit_id -> Text,
+        holder_unit_id -> Text,
+        channel -> Text,
+        state -> Text,
+        version -> Integer,
+        applicant_user_id -> Nullable<Text>,
+        applicant_name -> Text,
+        applicant_id_number -> Nullable<Text>,
+        applicant_phone -> Nullable<Text>,
+        applicant_address -> Nullable<Text>,
+        search_text -> Text,
+        documents -> Text,
+        current_step -> Nullable<Integer>,
+        assignee_id -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+        received_at -> Nullable<Timestamp>,
+        due_at -> Nullable<Timestamp>,
+        paused_since -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        returned_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> Text,
+        dossier_id -> Text,
+        seq -> Integer,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_id -> Nullable<Text>,
+        actor_role -> Text,
+        unit_id -> Nullable<Text>,
+        at -> Timestamp,
+        note -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    dossier_sequences (prefix, day) {
+        prefix -> Text,
+        day -> Date,
+        last -> Integer,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -144,6 +202,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     procedure_steps,
     catalogue_revision,
     calendar_days,
+    dossiers,
+    dossier_events,
+    dossier_sequences,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -157,4 +218,7 @@ pub const TABLES: &[&str] = &[
     "procedure_steps",
     "catalogue_revision",
     "calendar_days",
+    "dossiers",
+    "dossier_events",
+    "dossier_sequences",
 ];

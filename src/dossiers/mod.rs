@@ -2,3 +2,6 @@
 
 pub mod clock;
 pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

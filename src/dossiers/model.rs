@@ -43,6 +43,8 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
+    /// Filing online (creates the dossier; not a transition).
+    Submit,
     Receive,
     Reject,
     Assign,
@@ -89,6 +91,7 @@ names!(State {
 });
 
 names!(Action {
+    Submit => "submit",
     Receive => "receive",
     Reject => "reject",
     Assign => "assign",
@@ -202,6 +205,7 @@ impl Action {
     pub fn roles(self) -> &'static [Role] {
         use Action as A;
         match self {
+            A::Submit => &[Role::Citizen],
             A::Receive | A::Reject | A::ReturnResult => &[Role::Clerk],
             A::Assign => &[Role::Clerk, Role::Approver],
             A::Advance
@@ -300,7 +304,7 @@ mod tests {
         /// state: final states allow nothing, the clock pauses only while waiting, and once
         /// resolved a dossier can only be returned.
         #[test]
-        fn random_walks_respect_the_rules(steps in proptest::collection::vec(0usize..15, 0..60)) {
+        fn random_walks_respect_the_rules(steps in proptest::collection::vec(0usize..16, 0..60)) {
             let mut s = State::Submitted;
             let mut resolved = false;
             for i in steps {

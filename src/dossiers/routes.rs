@@ -1,0 +1,379 @@
+//! `/api/v1/dossiers` and `/api/v1/track`: filing online (idempotent), intake at the desk,
+//! reading a dossier with its history, the citizen's own list, one route per transition, and
+//! public tracking by code without personal data.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::model::{Action, State};
+use super::service::{self, Act, DeskApplicant, DeskIntake, OnlineFiling};
+use super::store::{self, Channel, Dossier, Event};
+use crate::accounts::model::{normalize_phone, CitizenId, Role};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::calendar::model::{session_name, to_local};
+use crate::error::{AppError, AppResult, Validator};
+use crate::http::{Json, Page, PageParams};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierWithHistory {
+    pub dossier: Dossier,
+    /// Every hand-over, oldest first (the process-control slip, Mẫu 06).
+    pub history: Vec<Event>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileDossier {
+    /// The procedure's national code; the current version is pinned.
+    pub procedure_code: String,
+    /// The unit whose desk receives it.
+    pub unit_id: Uuid,
+    /// Positions in the procedure's required documents that are provided.
+    #[serde(default)]
+    pub documents: Vec<u32>,
+}
+
+fn idempotency_key(req: &HttpRequest) -> AppResult<Option<String>> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=100).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()));
+    key.map(|k| Some(k.to_owned())).ok_or_else(|| {
+        AppError::BadRequest("Idempotency-Key must be 1–100 visible ASCII characters".to_owned())
+    })
+}
+
+/// A citizen files a dossier online. With an `Idempotency-Key` header, repeating the request
+/// returns the dossier the first one created (200) instead of filing twice.
+#[utoipa::path(tag = "dossiers", request_body = FileDossier, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe")),
+    responses((status = 201, body = Dossier), (status = 200, description = "Already filed with this key", body = Dossier)))]
+#[post("/dossiers")]
+pub async fn file_dossier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: Json<FileDossier>,
+) -> AppResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let input = body.0;
+    let (row, created) = state
+        .db
+        .write(move |c| {
+            let filing = OnlineFiling {
+                procedure_code: &input.procedure_code,
+                unit_id: input.unit_id,
+                documents: &input.documents,
+                idempotency_key: key.as_deref(),
+            };
+            service::file_online(c, &caller, filing, Utc::now())
+        })
+        .await?;
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.json(row.view()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantInput {
+    pub name: String,
+    /// 12-digit personal ID number, if shown.
+    pub citizen_id: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeDossier {
+    pub procedure_code: String,
+    /// `desk` or `post`.
+    pub channel: Channel,
+    pub applicant: ApplicantInput,
+    #[serde(default)]
+    pub documents: Vec<u32>,
+}
+
+/// A clerk takes a dossier at the desk or by post at their unit: received at once, with its
+/// code and due date.
+#[utoipa::path(tag = "dossiers", request_body = IntakeDossier, security(("bearer" = [])), responses((status = 201, body = Dossier)))]
+#[post("/dossiers/intake")]
+pub async fn intake(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<IntakeDossier>,
+) -> AppResult<HttpResponse> {
+    let input = body.0;
+    let mut v = Validator::new();
+    v.text("applicant.name", &input.applicant.name, 200);
+    v.opt_text("applicant.address", input.applicant.address.as_deref(), 500);
+    if let Some(id) = &input.applicant.citizen_id {
+        if let Err(why) = CitizenId::parse(id) {
+            v.add("applicant.citizen_id", why);
+        }
+    }
+    let phone = input.applicant.phone.as_deref().map(|p| {
+        let n = normalize_phone(p);
+        v.check(
+            n.is_some(),
+            "applicant.phone",
+            "must be a Vietnamese phone number",
+        );
+        n.unwrap_or_default()
+    });
+    v.finish()?;
+    let row = state
+        .db
+        .write(move |c| {
+            let cal = crate::calendar::store::load(c)?;
+            let applicant = DeskApplicant {
+                name: input.applicant.name.trim(),
+                id_number: input.applicant.citizen_id.as_deref().map(str::trim),
+                phone: phone.as_deref(),
+                address: input.applicant.address.as_deref().map(str::trim),
+            };
+            let desk = DeskIntake {
+                procedure_code: &input.procedure_code,
+                channel: input.channel,
+                applicant,
+                documents: &input.documents,
+            };
+            service::intake(c, &cal, &caller, desk, Utc::now())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(row.view()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MineQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// The signed-in citizen's dossiers, newest first.
+#[utoipa::path(tag = "dossiers", params(MineQuery), security(("bearer" = [])), responses((status = 200, body = Page<Dossier>)))]
+#[get("/dossiers/mine")]
+pub async fn my_dossiers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<MineQuery>,
+) -> AppResult<web::Json<Page<Dossier>>> {
+    caller.require(&[Role::Citizen])?;
+    let paging = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .paging()?;
+    let me = caller.user_id;
+    let (rows, total) = state
+        .db
+        .read(move |c| store::of_applicant(c, me, paging.limit(), paging.offset()))
+        .await?;
+    Ok(web::Json(Page::new(
+        rows.iter().map(store::DossierRow::view).collect(),
+        total,
+        paging,
+    )))
+}
+
+/// A dossier with its history, for its applicant and for staff whose scope holds it.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), responses((status = 200, body = DossierWithHistory)))]
+#[get("/dossiers/{id}")]
+pub async fn get_dossier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<DossierWithHistory>> {
+    let id = id.into_inner();
+    let out = state
+        .db
+        .read(move |c| {
+            let row = service::load_visible(c, &caller, id)?;
+            Ok(DossierWithHistory {
+                dossier: row.view(),
+                history: store::history(c, id)?,
+            })
+        })
+        .await?;
+    Ok(web::Json(out))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// The `version` the caller acted on; a different current version is a 409.
+    pub expected_version: Option<i32>,
+    /// Reasons (required to reject, withdraw, deny, stop, request a supplement, apologise).
+    pub note: Option<String>,
+}
+
+async fn act(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: Action,
+    body: ActionBody,
+) -> AppResult<web::Json<Dossier>> {
+    if body
+        .note
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 2000)
+    {
+        return Err(AppError::invalid("note", "must be at most 2000 characters"));
+    }
+    let row = state
+        .db
+        .write(move |c| {
+            let cal = crate::calendar::store::load(c)?;
+            let request = Act {
+                action,
+                expected_version: body.expected_version,
+                note: body.note.as_deref(),
+            };
+            service::transition(c, &cal, &caller, id, request, Utc::now())
+        })
+        .await?;
+    Ok(web::Json(row.view()))
+}
+
+/// The desk checks an online filing and takes it in: the clock starts.
+#[utoipa::path(tag = "dossiers", request_body = ActionBody, security(("bearer" = [])), responses((status = 200, body = Dossier),
+    (status = 409, description = "Not possible in the current state, or changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/dossiers/{id}/receive")]
+pub async fn receive(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ActionBody>,
+) -> AppResult<web::Json<Dossier>> {
+    act(state, caller, id.into_inner(), Action::Receive, body.0).await
+}
+
+/// The desk refuses the dossier (Mẫu 03); `note` gives the reasons.
+#[utoipa::path(tag = "dossiers", request_body = ActionBody, security(("bearer" = [])), responses((status = 200, body = Dossier),
+    (status = 409, description = "Not possible in the current state, or changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/dossiers/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ActionBody>,
+) -> AppResult<web::Json<Dossier>> {
+    act(state, caller, id.into_inner(), Action::Reject, body.0).await
+}
+
+/// The applicant withdraws the dossier (or the desk records it); any time before resolution.
+#[utoipa::path(tag = "dossiers", request_body = ActionBody, security(("bearer" = [])), responses((status = 200, body = Dossier),
+    (status = 409, description = "Not possible in the current state, or changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/dossiers/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ActionBody>,
+) -> AppResult<web::Json<Dossier>> {
+    act(state, caller, id.into_inner(), Action::Withdraw, body.0).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackStep {
+    pub action: Action,
+    pub to_state: State,
+    pub at: DateTime<Utc>,
+}
+
+/// What anyone holding the receipt code may see: no names, numbers or notes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tracking {
+    pub code: String,
+    pub procedure_code: String,
+    pub procedure_name: String,
+    pub state: State,
+    pub portal_status: u8,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Local date and session (sáng/chiều) of the due instant.
+    pub due_date: Option<NaiveDate>,
+    pub due_session: Option<&'static str>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub history: Vec<TrackStep>,
+}
+
+/// Follow a dossier by its receipt code. Rate-limited per address.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path, description = "Receipt code")),
+    responses((status = 200, body = Tracking),
+        (status = 429, description = "Too many look-ups from this address", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/track/{code}")]
+pub async fn track(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> AppResult<web::Json<Tracking>> {
+    if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
+        if let Some(secs) = state.track_limit.locked_for(ip) {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: secs,
+            });
+        }
+        state.track_limit.record_failure(ip);
+    }
+    let code = code.into_inner();
+    if code.len() > 64
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(AppError::BadRequest(
+            "a receipt code has letters, digits, '.' and '-'".to_owned(),
+        ));
+    }
+    let out = state
+        .db
+        .read(move |c| {
+            let row = store::by_code(c, &code)?.ok_or(AppError::NotFound)?;
+            let p = crate::catalogue::store::version_by_id(
+                c,
+                crate::db::id_of(&row.procedure_version_id),
+            )?
+            .ok_or(AppError::NotFound)?;
+            let history = store::history(c, row.uuid())?;
+            let due = row.due_at.map(crate::db::utc);
+            Ok(Tracking {
+                code: row.code.clone(),
+                procedure_code: row.procedure_code.clone(),
+                procedure_name: p.summary.name,
+                state: row.state(),
+                portal_status: row.state().portal_code(),
+                received_at: row.received_at.map(crate::db::utc),
+                due_at: due,
+                due_date: due.map(|d| to_local(d).date()),
+                due_session: due.map(session_name),
+                resolved_at: row.resolved_at.map(crate::db::utc),
+                history: history
+                    .into_iter()
+                    .map(|e| TrackStep {
+                        action: e.action,
+                        to_state: e.to_state,
+                        at: e.at,
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(web::Json(out))
+}

@@ -1,0 +1,479 @@
+//! Dossier queries: insert, load, the optimistic-version update that every transition goes
+//! through, history events, and the daily code sequence (allocated by the database, so several
+//! instances agree).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{Action, State};
+use crate::accounts::model::Role;
+use crate::db::schema::{dossier_events, dossier_sequences, dossiers};
+use crate::db::{id_of, now, utc, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// How the dossier reached the desk (kênh nộp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Online,
+    Desk,
+    Post,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Desk => "desk",
+            Channel::Post => "post",
+        }
+    }
+    pub fn parse(s: &str) -> Channel {
+        match s {
+            "online" => Channel::Online,
+            "post" => Channel::Post,
+            _ => Channel::Desk,
+        }
+    }
+    /// The national portal's channel code (1 desk, 2 online, 3 post).
+    pub fn portal_code(self) -> u8 {
+        match self {
+            Channel::Desk => 1,
+            Channel::Online => 2,
+            Channel::Post => 3,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRow {
+    pub id: String,
+    pub code: String,
+    pub procedure_version_id: String,
+    pub procedure_code: String,
+    pub unit_id: String,
+    pub holder_unit_id: String,
+    pub channel: String,
+    pub state: String,
+    pub version: i32,
+    pub applicant_user_id: Option<String>,
+    pub applicant_name: String,
+    pub applicant_id_number: Option<String>,
+    pub applicant_phone: Option<String>,
+    pub applicant_address: Option<String>,
+    pub documents: String,
+    pub current_step: Option<i32>,
+    pub assignee_id: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    pub paused_since: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub outcome: Option<String>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DossierRow {
+    pub fn state(&self) -> State {
+        State::parse(&self.state).unwrap_or(State::Submitted)
+    }
+    pub fn uuid(&self) -> Uuid {
+        id_of(&self.id)
+    }
+    pub fn unit(&self) -> Uuid {
+        id_of(&self.unit_id)
+    }
+    pub fn holder(&self) -> Uuid {
+        id_of(&self.holder_unit_id)
+    }
+    pub fn applicant(&self) -> Option<Uuid> {
+        self.applicant_user_id.as_deref().map(id_of)
+    }
+}
+
+/// Who filed the dossier, as given (for an online filing: the account's details).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Applicant {
+    pub user_id: Option<Uuid>,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Dossier {
+    pub id: Uuid,
+    /// The receipt code: `{agency identifier or unit code}-{yymmdd}-{daily sequence}`.
+    pub code: String,
+    pub procedure_code: String,
+    /// The procedure version it was filed under.
+    pub procedure_version_id: Uuid,
+    /// Where it was filed.
+    pub unit_id: Uuid,
+    /// Who holds it now.
+    pub holder_unit_id: Uuid,
+    pub channel: Channel,
+    pub state: State,
+    /// The national portal's status code for `state`.
+    pub portal_status: u8,
+    /// Increases with every change; send it back as `expected_version` to act.
+    pub version: i32,
+    pub applicant: Applicant,
+    /// Positions in the procedure's required documents that were provided.
+    pub documents: Vec<u32>,
+    pub current_step: Option<i32>,
+    pub assignee_id: Option<Uuid>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Set while the clock stands still (supplement, payment).
+    pub paused_since: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// `approved` or `denied` once resolved.
+    pub outcome: Option<String>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub allowed_actions: Vec<Action>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DossierRow {
+    pub fn view(&self) -> Dossier {
+        let state = self.state();
+        let channel = Channel::parse(&self.channel);
+        Dossier {
+            id: self.uuid(),
+            code: self.code.clone(),
+            procedure_code: self.procedure_code.clone(),
+            procedure_version_id: id_of(&self.procedure_version_id),
+            unit_id: self.unit(),
+            holder_unit_id: self.holder(),
+            channel,
+            state,
+            portal_status: state.portal_code(),
+            version: self.version,
+            applicant: Applicant {
+                user_id: self.applicant(),
+                name: self.applicant_name.clone(),
+                id_number: self.applicant_id_number.clone(),
+                phone: self.applicant_phone.clone(),
+                address: self.applicant_address.clone(),
+            },
+            documents: serde_json::from_str(&self.documents).unwrap_or_default(),
+            current_step: self.current_step,
+            assignee_id: self.assignee_id.as_deref().map(id_of),
+            submitted_at: self.submitted_at.map(utc),
+            received_at: self.received_at.map(utc),
+            due_at: self.due_at.map(utc),
+            paused_since: self.paused_since.map(utc),
+            resolved_at: self.resolved_at.map(utc),
+            outcome: self.outcome.clone(),
+            returned_at: self.returned_at.map(utc),
+            allowed_actions: state.allowed(),
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        }
+    }
+}
+
+/// One hand-over in the dossier's history (a line of the process-control slip, Mẫu 06).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    pub seq: i32,
+    pub action: Action,
+    pub from_state: Option<State>,
+    pub to_state: State,
+    pub actor_id: Option<Uuid>,
+    pub actor_role: Role,
+    pub unit_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+    /// The due instant after this event.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dossier_events)]
+struct EventRow {
+    seq: i32,
+    action: String,
+    from_state: Option<String>,
+    to_state: String,
+    actor_id: Option<String>,
+    actor_role: String,
+    unit_id: Option<String>,
+    at: NaiveDateTime,
+    note: Option<String>,
+    due_at: Option<NaiveDateTime>,
+}
+
+pub struct NewDossier<'a> {
+    pub code: &'a str,
+    pub procedure_version_id: Uuid,
+    pub procedure_code: &'a str,
+    pub unit_id: Uuid,
+    pub channel: Channel,
+    pub state: State,
+    pub applicant_user_id: Option<Uuid>,
+    pub applicant_name: &'a str,
+    pub applicant_id_number: Option<&'a str>,
+    pub applicant_phone: Option<&'a str>,
+    pub applicant_address: Option<&'a str>,
+    pub documents: &'a [u32],
+    pub idempotency_key: Option<&'a str>,
+    pub at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
+    let id = Uuid::now_v7().to_string();
+    let search = crate::text::fold(&format!("{} {}", new.code, new.applicant_name));
+    diesel::insert_into(dossiers::table)
+        .values((
+            dossiers::id.eq(&id),
+            dossiers::code.eq(new.code),
+            dossiers::procedure_version_id.eq(new.procedure_version_id.to_string()),
+            dossiers::procedure_code.eq(new.procedure_code),
+            dossiers::unit_id.eq(new.unit_id.to_string()),
+            dossiers::holder_unit_id.eq(new.unit_id.to_string()),
+            dossiers::channel.eq(new.channel.as_str()),
+            dossiers::state.eq(new.state.as_str()),
+            dossiers::version.eq(1),
+            dossiers::applicant_user_id.eq(new.applicant_user_id.map(|u| u.to_string())),
+            dossiers::applicant_name.eq(new.applicant_name),
+            dossiers::applicant_id_number.eq(new.applicant_id_number),
+            dossiers::applicant_phone.eq(new.applicant_phone),
+            dossiers::applicant_address.eq(new.applicant_address),
+            dossiers::search_text.eq(search),
+            dossiers::documents
+                .eq(serde_json::to_string(new.documents).map_err(AppError::internal)?),
+            dossiers::idempotency_key.eq(new.idempotency_key),
+            dossiers::submitted_at.eq((new.channel == Channel::Online).then_some(new.at)),
+            dossiers::received_at.eq(new.received_at),
+            dossiers::due_at.eq(new.due_at),
+            dossiers::created_at.eq(new.at),
+            dossiers::updated_at.eq(new.at),
+        ))
+        .execute(conn)?;
+    get(conn, id_of(&id))?.ok_or(AppError::NotFound)
+}
+
+pub fn get(conn: &mut DbConn, id: Uuid) -> AppResult<Option<DossierRow>> {
+    Ok(dossiers::table
+        .find(id.to_string())
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<DossierRow>> {
+    Ok(dossiers::table
+        .filter(dossiers::code.eq(code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn by_idempotency_key(
+    conn: &mut DbConn,
+    user: Uuid,
+    key: &str,
+) -> AppResult<Option<DossierRow>> {
+    Ok(dossiers::table
+        .filter(dossiers::applicant_user_id.eq(user.to_string()))
+        .filter(dossiers::idempotency_key.eq(key))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A citizen's own dossiers, newest first.
+pub fn of_applicant(
+    conn: &mut DbConn,
+    user: Uuid,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<DossierRow>, i64)> {
+    let total = dossiers::table
+        .filter(dossiers::applicant_user_id.eq(user.to_string()))
+        .count()
+        .get_result(conn)?;
+    let rows = dossiers::table
+        .filter(dossiers::applicant_user_id.eq(user.to_string()))
+        .order(dossiers::created_at.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(DossierRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The fields a transition may change.
+#[derive(Default)]
+pub struct Changes {
+    pub state: Option<State>,
+    pub received_at: Option<NaiveDateTime>,
+    pub due_at: Option<NaiveDateTime>,
+    /// `Some(None)` clears the pause.
+    pub paused_since: Option<Option<NaiveDateTime>>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub outcome: Option<&'static str>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub current_step: Option<i32>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub holder_unit_id: Option<Uuid>,
+}
+
+/// Applies `ch` if the dossier is still at `expected_version`; 409 if another change won.
+pub fn update(
+    conn: &mut DbConn,
+    row: &DossierRow,
+    ch: Changes,
+    at: NaiveDateTime,
+) -> AppResult<DossierRow> {
+    let n = diesel::update(
+        dossiers::table
+            .filter(dossiers::id.eq(&row.id))
+            .filter(dossiers::version.eq(row.version)),
+    )
+    .set((
+        dossiers::version.eq(row.version + 1),
+        dossiers::state.eq(ch.state.unwrap_or_else(|| row.state()).as_str()),
+        dossiers::received_at.eq(ch.received_at.or(row.received_at)),
+        dossiers::due_at.eq(ch.due_at.or(row.due_at)),
+        dossiers::paused_since.eq(ch.paused_since.unwrap_or(row.paused_since)),
+        dossiers::resolved_at.eq(ch.resolved_at.or(row.resolved_at)),
+        dossiers::outcome.eq(ch
+            .outcome
+            .map(str::to_owned)
+            .or_else(|| row.outcome.clone())),
+        dossiers::returned_at.eq(ch.returned_at.or(row.returned_at)),
+        dossiers::current_step.eq(ch.current_step.or(row.current_step)),
+        dossiers::assignee_id.eq(ch
+            .assignee_id
+            .map_or_else(|| row.assignee_id.clone(), |a| a.map(|u| u.to_string()))),
+        dossiers::holder_unit_id.eq(ch
+            .holder_unit_id
+            .map_or_else(|| row.holder_unit_id.clone(), |u| u.to_string())),
+        dossiers::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::Conflict(format!(
+            "dossier {} was changed by someone else (now past version {}); reload and retry",
+            row.code, row.version
+        )));
+    }
+    get(conn, row.uuid())?.ok_or(AppError::NotFound)
+}
+
+pub struct NewEvent<'a> {
+    pub dossier: &'a DossierRow,
+    pub action: Action,
+    pub from: Option<State>,
+    pub to: State,
+    pub actor: Option<Uuid>,
+    pub role: Role,
+    pub unit: Option<Uuid>,
+    pub at: NaiveDateTime,
+    pub note: Option<&'a str>,
+}
+
+/// Records the event of the change that brought the dossier to its current version.
+pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
+    diesel::insert_into(dossier_events::table)
+        .values((
+            dossier_events::id.eq(Uuid::now_v7().to_string()),
+            dossier_events::dossier_id.eq(&e.dossier.id),
+            dossier_events::seq.eq(e.dossier.version),
+            dossier_events::action.eq(e.action.as_str()),
+            dossier_events::from_state.eq(e.from.map(State::as_str)),
+            dossier_events::to_state.eq(e.to.as_str()),
+            dossier_events::actor_id.eq(e.actor.map(|u| u.to_string())),
+            dossier_events::actor_role.eq(e.role.as_str()),
+            dossier_events::unit_id.eq(e.unit.map(|u| u.to_string())),
+            dossier_events::at.eq(e.at),
+            dossier_events::note.eq(e.note),
+            dossier_events::due_at.eq(e.dossier.due_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn history(conn: &mut DbConn, dossier: Uuid) -> AppResult<Vec<Event>> {
+    let rows = dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier.to_string()))
+        .order(dossier_events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Event {
+            seq: r.seq,
+            action: Action::parse(&r.action).unwrap_or(Action::Receive),
+            from_state: r.from_state.as_deref().and_then(State::parse),
+            to_state: State::parse(&r.to_state).unwrap_or(State::Submitted),
+            actor_id: r.actor_id.as_deref().map(id_of),
+            actor_role: Role::parse(&r.actor_role).unwrap_or(Role::Citizen),
+            unit_id: r.unit_id.as_deref().map(id_of),
+            at: utc(r.at),
+            note: r.note,
+            due_at: r.due_at.map(utc),
+        })
+        .collect())
+}
+
+/// The next number of the day for `prefix`. The row lock (PostgreSQL) or the writer lock
+/// (SQLite) serialises concurrent intakes; the first intake of a day inserts the row, and a
+/// lost race for that insert falls back to the update, inside a savepoint.
+pub fn next_sequence(conn: &mut DbConn, prefix: &str, day: NaiveDate) -> AppResult<i32> {
+    let key = || {
+        dossier_sequences::table
+            .filter(dossier_sequences::prefix.eq(prefix))
+            .filter(dossier_sequences::day.eq(day))
+    };
+    let bump = |c: &mut DbConn| {
+        diesel::update(key())
+            .set(dossier_sequences::last.eq(dossier_sequences::last + 1))
+            .execute(c)
+    };
+    if bump(conn)? == 0 {
+        let inserted = conn.transaction(|c| {
+            diesel::insert_into(dossier_sequences::table)
+                .values((
+                    dossier_sequences::prefix.eq(prefix),
+                    dossier_sequences::day.eq(day),
+                    dossier_sequences::last.eq(1),
+                ))
+                .execute(c)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {
+                bump(conn)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(key().select(dossier_sequences::last).first(conn)?)
+}
+
+/// `{prefix}-{yymmdd}-{nnnn}`.
+pub fn format_code(prefix: &str, day: NaiveDate, n: i32) -> String {
+    format!("{prefix}-{}-{n:04}", day.format("%y%m%d"))
+}
+
+pub fn now_naive() -> NaiveDateTime {
+    now()
+}

@@ -1,0 +1,359 @@
+//! Dossiers over HTTP: filing online (idempotent), intake at the desk, receipt with due date,
+//! scopes, public tracking without personal data, codes under concurrency, and one winner
+//! among concurrent transitions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use serde_json::{json, Value};
+
+struct World {
+    admin: String,
+    commune: String,
+    other_commune: String,
+    clerk: String,
+    other_clerk: String,
+    citizen: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let admin = app.admin().await;
+    let province = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let commune = app
+        .unit(&admin, "01843", "Phường Bắc Kạn", "ward", Some(&province))
+        .await;
+    let other_commune = app
+        .unit(
+            &admin,
+            "01849",
+            "Xã Phong Quang",
+            "commune",
+            Some(&province),
+        )
+        .await;
+    let (_, clerk) = app
+        .staff(&admin, "motcua.backan", "clerk", Some(&commune))
+        .await;
+    let (_, other_clerk) = app
+        .staff(&admin, "motcua.phongquang", "clerk", Some(&other_commune))
+        .await;
+    let spec = json!({
+        "code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "field": "Hộ tịch", "levels": ["commune"],
+        "agency": "UBND cấp xã", "processing_days": 3, "processing_note": null,
+        "required_documents": [{"name": "Tờ khai", "mandatory": true}, {"name": "Giấy chứng sinh", "mandatory": true}],
+        "online_level": "full",
+        "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&admin), spec)
+            .await
+            .status,
+        201
+    );
+    let r = app
+        .post("/api/v1/citizens", None, json!({"citizen_id": "006095001234", "full_name": "Nguyễn Văn An", "phone": "0912345678", "password": "mat-khau-cua-an"}))
+        .await;
+    assert_eq!(r.status, 201);
+    let citizen = app.login("006095001234", "mat-khau-cua-an").await;
+    World {
+        admin,
+        commune,
+        other_commune,
+        clerk,
+        other_clerk,
+        citizen,
+    }
+}
+
+async fn file(app: &TestApp, w: &World, key: Option<&str>) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(format!("{}/api/v1/dossiers", app.base))
+        .bearer_auth(&w.citizen)
+        .json(&json!({"procedure_code": "1.001193", "unit_id": w.commune, "documents": [0, 1]}));
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    let r = TestApp::read(req.send().await.unwrap()).await;
+    (r.status, r.body)
+}
+
+#[tokio::test]
+async fn an_online_filing_is_received_by_its_desk_and_tracked_without_personal_data() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (status, d) = file(&app, &w, None).await;
+    assert_eq!(status, 201, "{d}");
+    assert_eq!(d["state"], "submitted");
+    assert_eq!(d["portal_status"], 1);
+    assert_eq!(d["channel"], "online");
+    assert!(d["due_at"].is_null(), "the clock starts at receipt");
+    let code = d["code"].as_str().unwrap().to_owned();
+    let today = chrono::Utc::now() + chrono::Duration::hours(7);
+    assert_eq!(code, format!("01843-{}-0001", today.format("%y%m%d")));
+    let id = d["id"].as_str().unwrap().to_owned();
+
+    // Only the desk that holds it acts; elsewhere it does not exist.
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.other_clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/dossiers/{id}"), Some(&w.other_clerk))
+            .await
+            .status,
+        404
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.citizen),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 403, "a citizen cannot receive");
+
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.clerk),
+            json!({"expected_version": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["state"], "received");
+    assert_eq!(r.body["version"], 2);
+    let received = r.body["received_at"].as_str().unwrap().to_owned();
+    assert!(r.body["due_at"].as_str().unwrap() > received.as_str());
+
+    // Receiving twice is impossible, and the 409 names the state.
+    let again = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(
+        again.body["detail"].as_str().unwrap().contains("received"),
+        "{}",
+        again.body
+    );
+
+    let full = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(&w.citizen))
+        .await;
+    assert_eq!(full.status, 200);
+    let actions: Vec<&str> = full.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["submit", "receive"]);
+    assert_eq!(full.body["history"][1]["from_state"], "submitted");
+    assert_eq!(full.body["history"][1]["actor_role"], "clerk");
+
+    let t = app.get(&format!("/api/v1/track/{code}"), None).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(t.body["state"], "received");
+    assert_eq!(t.body["procedure_name"], "Thủ tục đăng ký khai sinh");
+    assert!(t.body["due_session"] == "sáng" || t.body["due_session"] == "chiều");
+    let text = t.body.to_string();
+    for secret in ["006095001234", "0912345678", "Nguyễn Văn An", "actor"] {
+        assert!(!text.contains(secret), "tracking leaks {secret}: {text}");
+    }
+    assert_eq!(
+        app.get("/api/v1/track/01843-000000-9999", None)
+            .await
+            .status,
+        404
+    );
+
+    let mine = app.get("/api/v1/dossiers/mine", Some(&w.citizen)).await;
+    assert_eq!(mine.body["total"], 1);
+    assert_eq!(mine.body["items"][0]["code"], code.as_str());
+}
+
+#[tokio::test]
+async fn a_repeated_submission_with_the_same_key_files_once() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (s1, d1) = file(&app, &w, Some("form-42")).await;
+    let (s2, d2) = file(&app, &w, Some("form-42")).await;
+    assert_eq!((s1, s2), (201, 200));
+    assert_eq!(d1["id"], d2["id"]);
+    let (s3, d3) = file(&app, &w, Some("form-43")).await;
+    assert_eq!(s3, 201);
+    assert_ne!(d3["id"], d1["id"]);
+    assert_eq!(
+        app.get("/api/v1/dossiers/mine", Some(&w.citizen))
+            .await
+            .body["total"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn desk_intake_is_received_at_once_and_other_citizens_see_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "post",
+                   "applicant": {"name": "Trần Thị Bình", "citizen_id": "006190004321", "phone": "0987 654 321", "address": "Tổ 1, phường Bắc Kạn"},
+                   "documents": [1]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["state"], "received");
+    assert_eq!(r.body["channel"], "post");
+    assert_eq!(r.body["applicant"]["phone"], "0987654321");
+    assert!(r.body["due_at"].is_string());
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get(&format!("/api/v1/dossiers/{id}"), Some(&w.citizen))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/dossiers/{id}"), Some(&w.admin))
+            .await
+            .status,
+        200
+    );
+    let reject = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/reject"),
+            Some(&w.clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(reject.status, 422, "reasons are required");
+    let reject = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/reject"),
+            Some(&w.clerk),
+            json!({"note": "Thiếu giấy chứng sinh bản chính"}),
+        )
+        .await;
+    assert_eq!(reject.status, 200);
+    assert_eq!(reject.body["state"], "rejected");
+    assert_eq!(reject.body["portal_status"], 3);
+    let bad = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "online", "applicant": {"name": "X"}}),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+}
+
+#[tokio::test]
+async fn a_citizen_withdraws_before_resolution() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (_, d) = file(&app, &w, None).await;
+    let id = d["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/withdraw"),
+            Some(&w.citizen),
+            json!({"note": "Nộp nhầm thủ tục"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["state"], "withdrawn");
+    assert_eq!(r.body["portal_status"], 7);
+    let again = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/withdraw"),
+            Some(&w.citizen),
+            json!({"note": "x"}),
+        )
+        .await;
+    assert_eq!(again.status, 409);
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_intakes_get_sixty_four_codes() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let (client, base, clerk) = (app.client.clone(), app.base.clone(), w.clerk.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{base}/api/v1/dossiers/intake"))
+                .bearer_auth(clerk)
+                .json(&json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": format!("Người nộp {i}")}}))
+                .send()
+                .await
+                .unwrap();
+            TestApp::read(r).await
+        }));
+    }
+    let mut codes = std::collections::BTreeSet::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        codes.insert(r.body["code"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(codes.len(), 64);
+    let last = codes.iter().next_back().unwrap();
+    assert!(last.ends_with("-0064"), "{last}");
+}
+
+#[tokio::test]
+async fn of_two_concurrent_receipts_exactly_one_wins() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    for _ in 0..5 {
+        let (_, d) = file(&app, &w, None).await;
+        let id = d["id"].as_str().unwrap().to_owned();
+        let go = || {
+            let (client, base, clerk, id) = (
+                app.client.clone(),
+                app.base.clone(),
+                w.clerk.clone(),
+                id.clone(),
+            );
+            tokio::spawn(async move {
+                let r = client
+                    .post(format!("{base}/api/v1/dossiers/{id}/receive"))
+                    .bearer_auth(clerk)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            })
+        };
+        let (a, b) = (go(), go());
+        let mut statuses = vec![a.await.unwrap(), b.await.unwrap()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, vec![200, 409]);
+        let history = app
+            .get(&format!("/api/v1/dossiers/{id}"), Some(&w.clerk))
+            .await;
+        assert_eq!(
+            history.body["history"].as_array().unwrap().len(),
+            2,
+            "one receive event"
+        );
+    }
+    let _ = &w.other_commune;
+}
