@@ -145,6 +145,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::receive)
             .service(dossiers::routes::reject)
             .service(dossiers::routes::withdraw)
+            .service(dossiers::routes::assign)
+            .service(dossiers::routes::advance)
+            .service(dossiers::routes::request_supplement)
+            .service(dossiers::routes::supplement)
+            .service(dossiers::routes::request_payment)
+            .service(dossiers::routes::pay)
+            .service(dossiers::routes::submit_for_approval)
+            .service(dossiers::routes::approve)
+            .service(dossiers::routes::deny)
+            .service(dossiers::routes::stop)
+            .service(dossiers::routes::return_result)
+            .service(dossiers::routes::apologise)
             .service(dossiers::routes::track),
     );
 }

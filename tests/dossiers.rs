@@ -357,3 +357,119 @@ async fn of_two_concurrent_receipts_exactly_one_wins() {
     }
     let _ = &w.other_commune;
 }
+
+#[tokio::test]
+async fn denial_stop_and_apology_need_their_reasons() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let approver = app
+        .staff(&w.admin, "lanhdao.backan", "approver", Some(&w.commune))
+        .await
+        .1;
+    let officer = app
+        .staff(&w.admin, "chuyenvien.backan", "officer", Some(&w.commune))
+        .await
+        .1;
+    let intake = |name: &'static str| {
+        let (app, clerk) = (&app, w.clerk.clone());
+        async move {
+            let r = app
+                .post("/api/v1/dossiers/intake", Some(&clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}}))
+                .await;
+            r.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let id = intake("Người thứ nhất").await;
+    let url = |id: &str, a: &str| format!("/api/v1/dossiers/{id}/{a}");
+    assert_eq!(
+        app.post(&url(&id, "assign"), Some(&w.clerk), json!({}))
+            .await
+            .status,
+        200
+    );
+    // An apology needs a later appointment, given before the due date passes.
+    let d = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(&w.clerk))
+        .await
+        .body["dossier"]
+        .clone();
+    let due: chrono::DateTime<chrono::Utc> = d["due_at"].as_str().unwrap().parse().unwrap();
+    let r = app
+        .post(
+            &url(&id, "apologise"),
+            Some(&approver),
+            json!({"note": "Xin lỗi", "new_due_at": due - chrono::Duration::hours(1)}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let later = due + chrono::Duration::days(3);
+    let r = app
+        .post(
+            &url(&id, "apologise"),
+            Some(&approver),
+            json!({"note": "Xin lỗi vì chậm trễ", "new_due_at": later}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["state"], "in_progress",
+        "an apology changes no state"
+    );
+    assert_eq!(
+        r.body["due_at"], d["due_at"],
+        "the due date stays the reference for lateness"
+    );
+    assert!(r.body["new_appointment_at"].is_string());
+    assert_eq!(
+        app.post(&url(&id, "submit_for_approval"), Some(&officer), json!({}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.post(&url(&id, "deny"), Some(&approver), json!({}))
+            .await
+            .status,
+        422,
+        "a denial gives reasons"
+    );
+    let r = app
+        .post(
+            &url(&id, "deny"),
+            Some(&approver),
+            json!({"note": "Không đủ điều kiện"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["outcome"], "denied");
+    assert_eq!(r.body["state"], "resolved");
+
+    let id2 = intake("Người thứ hai").await;
+    assert_eq!(
+        app.post(&url(&id2, "assign"), Some(&w.clerk), json!({}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.post(&url(&id2, "stop"), Some(&officer), json!({}))
+            .await
+            .status,
+        422
+    );
+    let r = app
+        .post(
+            &url(&id2, "stop"),
+            Some(&officer),
+            json!({"note": "Người nộp đề nghị dừng"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["state"], "stopped");
+    assert_eq!(
+        app.post(&url(&id2, "advance"), Some(&officer), json!({}))
+            .await
+            .status,
+        409
+    );
+}

@@ -160,6 +160,13 @@ diesel::table! {
         returned_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        step_started_at -> Nullable<Timestamp>,
+        step_due_at -> Nullable<Timestamp>,
+        supplement_count -> Integer,
+        payment_channel -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        new_appointment_at -> Nullable<Timestamp>,
+        return_channel -> Nullable<Text>,
     }
 }
 
@@ -177,6 +184,8 @@ diesel::table! {
         at -> Timestamp,
         note -> Nullable<Text>,
         due_at -> Nullable<Timestamp>,
+        step -> Nullable<Integer>,
+        step_due_at -> Nullable<Timestamp>,
     }
 }
 

@@ -9,7 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::model::{Action, State};
-use super::service::{self, Act, DeskApplicant, DeskIntake, OnlineFiling};
+use super::service::{
+    self, Act, DeskApplicant, DeskIntake, OnlineFiling, PaymentChannel, ReturnChannel,
+};
 use super::store::{self, Channel, Dossier, Event};
 use crate::accounts::model::{normalize_phone, CitizenId, Role};
 use crate::app::AppState;
@@ -74,7 +76,7 @@ pub async fn file_dossier(
                 documents: &input.documents,
                 idempotency_key: key.as_deref(),
             };
-            service::file_online(c, &caller, filing, Utc::now())
+            service::file_online(c, &caller, filing, store::now_instant())
         })
         .await?;
     let mut res = if created {
@@ -150,7 +152,7 @@ pub async fn intake(
                 applicant,
                 documents: &input.documents,
             };
-            service::intake(c, &cal, &caller, desk, Utc::now())
+            service::intake(c, &cal, &caller, desk, store::now_instant())
         })
         .await?;
     Ok(HttpResponse::Created().json(row.view()))
@@ -220,6 +222,14 @@ pub struct ActionBody {
     pub expected_version: Option<i32>,
     /// Reasons (required to reject, withdraw, deny, stop, request a supplement, apologise).
     pub note: Option<String>,
+    /// `assign`, `advance`: who takes the next step (staff of the unit that will hold it).
+    pub assignee_id: Option<Uuid>,
+    /// `pay` recorded at the desk: `online` or `desk`.
+    pub payment_channel: Option<PaymentChannel>,
+    /// `return_result`: `desk`, `post` or `electronic` (default `desk`).
+    pub return_channel: Option<ReturnChannel>,
+    /// `apologise`: the new appointment (Mẫu 04).
+    pub new_due_at: Option<DateTime<Utc>>,
 }
 
 async fn act(
@@ -241,11 +251,15 @@ async fn act(
         .write(move |c| {
             let cal = crate::calendar::store::load(c)?;
             let request = Act {
-                action,
+                action: Some(action),
                 expected_version: body.expected_version,
                 note: body.note.as_deref(),
+                assignee_id: body.assignee_id,
+                payment_channel: body.payment_channel,
+                return_channel: body.return_channel,
+                new_due_at: body.new_due_at,
             };
-            service::transition(c, &cal, &caller, id, request, Utc::now())
+            service::transition(c, &cal, &caller, id, request, store::now_instant())
         })
         .await?;
     Ok(web::Json(row.view()))
@@ -289,6 +303,77 @@ pub async fn withdraw(
 ) -> AppResult<web::Json<Dossier>> {
     act(state, caller, id.into_inner(), Action::Withdraw, body.0).await
 }
+
+/// One route per transition; each answers 409 when the state does not allow it.
+macro_rules! transition_route {
+    ($fn_name:ident, $path:literal, $action:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(tag = "dossiers", request_body = ActionBody, security(("bearer" = [])), responses((status = 200, body = Dossier),
+            (status = 409, description = "Not possible in the current state, or changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json")))]
+        #[post($path)]
+        pub async fn $fn_name(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, body: Json<ActionBody>) -> AppResult<web::Json<Dossier>> {
+            act(state, caller, id.into_inner(), $action, body.0).await
+        }
+    };
+}
+
+transition_route!(assign, "/dossiers/{id}/assign", Action::Assign, "Hands a received dossier to the first processing step (phân công), optionally to `assignee_id`.");
+transition_route!(advance, "/dossiers/{id}/advance", Action::Advance, "Hands the dossier to the next step, at another level's unit if the workflow says so (liên thông).");
+transition_route!(
+    request_supplement,
+    "/dossiers/{id}/request_supplement",
+    Action::RequestSupplement,
+    "Asks the applicant for what is missing, in one go (Mẫu 02); the clock stops."
+);
+transition_route!(
+    supplement,
+    "/dossiers/{id}/supplement",
+    Action::Supplement,
+    "Records the complete supplement; the clock resumes (or restarts, by the procedure's policy)."
+);
+transition_route!(
+    request_payment,
+    "/dossiers/{id}/request_payment",
+    Action::RequestPayment,
+    "Asks for the fee; the clock stops while it is unpaid."
+);
+transition_route!(
+    pay,
+    "/dossiers/{id}/pay",
+    Action::Pay,
+    "Records the payment (online by the applicant, or at the desk); the clock resumes."
+);
+transition_route!(
+    submit_for_approval,
+    "/dossiers/{id}/submit_for_approval",
+    Action::SubmitForApproval,
+    "Sends the dossier to the approval step."
+);
+transition_route!(
+    approve,
+    "/dossiers/{id}/approve",
+    Action::Approve,
+    "Signs the result; the dossier is resolved and goes to the return desk."
+);
+transition_route!(
+    deny,
+    "/dossiers/{id}/deny",
+    Action::Deny,
+    "Refuses the request with reasons; the dossier is resolved as denied."
+);
+transition_route!(
+    stop,
+    "/dossiers/{id}/stop",
+    Action::Stop,
+    "Stops processing, with reasons."
+);
+transition_route!(
+    return_result,
+    "/dossiers/{id}/return_result",
+    Action::ReturnResult,
+    "Records how the result went back: at the desk, by post or electronically."
+);
+transition_route!(apologise, "/dossiers/{id}/apologise", Action::Apologise, "Apology with a new appointment (Mẫu 04), before the due date passes; the due date stays the reference for lateness.");
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackStep {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::clock::{Allowance, Clock};
+use super::clock::{step_due, Allowance, Clock, Wait};
 use super::model::{Action, State};
 use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent};
 use crate::accounts::model::Role;
@@ -16,7 +16,7 @@ use crate::catalogue::model::OnlineLevel;
 use crate::catalogue::store::{self as catalogue, ProcedureDetail};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, Validator};
-use crate::units::model::Unit;
+use crate::units::model::{Level, Unit};
 use crate::units::store as units;
 
 /// Whether `caller` may see the dossier: its applicant; staff whose scope holds the unit it
@@ -167,6 +167,8 @@ pub fn file_online(
             at: naive,
             received_at: None,
             due_at: None,
+            current_step: None,
+            step_due_at: None,
         },
     )?;
     store::record(
@@ -229,6 +231,7 @@ pub fn intake(
     let unit = receiving_unit(conn, unit_id, "unit_id", at)?;
     let clock =
         Clock::start(cal, at, a).map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
+    let first_step_due = step_deadline(cal, &p, 0, at, a)?;
     let code = allocate_code(conn, &unit, at)?;
     let naive = at.naive_utc();
     let row = store::insert(
@@ -250,6 +253,8 @@ pub fn intake(
             at: naive,
             received_at: Some(naive),
             due_at: Some(clock.due_at.naive_utc()),
+            current_step: Some(0),
+            step_due_at: first_step_due,
         },
     )?;
     store::record(
@@ -269,14 +274,152 @@ pub fn intake(
     Ok(row)
 }
 
-/// A transition request: the action, the version the caller saw, and a note.
+/// A transition request: the action, the version the caller saw, a note, and what some
+/// actions need besides.
+#[derive(Default)]
 pub struct Act<'a> {
-    pub action: Action,
+    pub action: Option<Action>,
     pub expected_version: Option<i32>,
     pub note: Option<&'a str>,
+    /// `assign` / `advance`: the staff member who takes the next step.
+    pub assignee_id: Option<Uuid>,
+    /// `pay` recorded by the desk: `online` or `desk` (a citizen's payment is online).
+    pub payment_channel: Option<PaymentChannel>,
+    /// `return_result`: how the result went back.
+    pub return_channel: Option<ReturnChannel>,
+    /// `apologise`: the new appointment.
+    pub new_due_at: Option<DateTime<Utc>>,
 }
 
-/// Applies one transition (the ones this version supports: receive, reject, withdraw).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    Online,
+    Desk,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnChannel {
+    Desk,
+    Post,
+    Electronic,
+}
+
+/// The deadline of step `index` if it starts at `at`.
+fn step_deadline(
+    cal: &Calendar,
+    p: &ProcedureDetail,
+    index: usize,
+    at: DateTime<Utc>,
+    a: Allowance,
+) -> AppResult<Option<chrono::NaiveDateTime>> {
+    match p.steps.get(index) {
+        Some(step) => Ok(Some(
+            step_due(cal, at, a, step.share_percent)
+                .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?
+                .naive_utc(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The unit that performs a step at `level`: the unit the dossier was filed at, or its
+/// ancestor at that level (an inter-level procedure forwards the dossier up and back).
+fn step_unit(conn: &mut DbConn, row: &DossierRow, level: Level) -> AppResult<Unit> {
+    let filed = units::get(conn, row.unit())?.ok_or(AppError::NotFound)?;
+    if filed.level == level {
+        return Ok(filed);
+    }
+    units::ancestors(conn, &filed)?
+        .into_iter()
+        .rev()
+        .find(|u| u.level == level)
+        .ok_or_else(|| {
+            AppError::Conflict(format!(
+                "no {} unit above {} to forward the dossier to",
+                level.as_str(),
+                filed.name
+            ))
+        })
+}
+
+/// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
+/// took the dossier in also records supplements and payments; a citizen acts on their own.
+fn require_at_holder(
+    conn: &mut DbConn,
+    caller: &Caller,
+    row: &DossierRow,
+    filing_desk_too: bool,
+) -> AppResult<()> {
+    let ok = match caller.role {
+        Role::Citizen => row.applicant() == Some(caller.user_id),
+        Role::Clerk | Role::Officer => {
+            caller.unit_id == Some(row.holder())
+                || (filing_desk_too && caller.unit_id == Some(row.unit()))
+        }
+        Role::Approver => match caller.unit_id {
+            Some(root) => units::get(conn, row.holder())?.is_some_and(|u| u.is_within(root)),
+            None => false,
+        },
+        Role::Admin | Role::Supervisor => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Whether the caller's role performs the current step (a leader may act on any step).
+fn require_step_role(caller: &Caller, p: &ProcedureDetail, row: &DossierRow) -> AppResult<()> {
+    let step_role = row
+        .current_step
+        .and_then(|i| p.steps.get(usize::try_from(i).ok()?))
+        .map(|s| s.role);
+    if caller.role == Role::Approver || step_role == Some(caller.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The last approval step of the workflow, if it has one.
+fn approval_step(p: &ProcedureDetail) -> Option<usize> {
+    p.steps.iter().rposition(|s| s.role == Role::Approver)
+}
+
+/// Checks that `assignee` is staff with the step's role at the unit that now holds the dossier.
+fn check_assignee(
+    conn: &mut DbConn,
+    assignee: Option<Uuid>,
+    unit: &Unit,
+    role: Role,
+) -> AppResult<Option<Option<Uuid>>> {
+    let Some(id) = assignee else {
+        return Ok(Some(None));
+    };
+    match crate::accounts::store::get(conn, id)? {
+        Some(u)
+            if u.unit() == Some(unit.id)
+                && (u.role() == role || u.role() == Role::Approver)
+                && !u.disabled =>
+        {
+            Ok(Some(Some(id)))
+        }
+        _ => Err(AppError::invalid(
+            "assignee_id",
+            format!("must be an active {} of {}", role.as_str(), unit.name),
+        )),
+    }
+}
+
+/// Applies one transition: checks, the new state, the clock, the step and its holder, and the
+/// history event — all in the caller's transaction.
 pub fn transition(
     conn: &mut DbConn,
     cal: &Calendar,
@@ -285,15 +428,19 @@ pub fn transition(
     act: Act<'_>,
     at: DateTime<Utc>,
 ) -> AppResult<DossierRow> {
+    let action = act
+        .action
+        .ok_or_else(|| AppError::BadRequest("no action".to_owned()))?;
     let row = load_visible(conn, caller, id)?;
-    caller.require(act.action.roles())?;
+    caller.require(action.roles())?;
     if caller.role == Role::Citizen && row.applicant() != Some(caller.user_id) {
         return Err(AppError::NotFound);
     }
-    // Desk actions belong to the desk that holds the dossier.
-    if caller.role == Role::Clerk && caller.unit_id != Some(row.holder()) {
-        return Err(AppError::Forbidden);
-    }
+    let filing_desk_too = matches!(
+        action,
+        Action::Supplement | Action::Pay | Action::Withdraw | Action::ReturnResult
+    );
+    require_at_holder(conn, caller, &row, filing_desk_too)?;
     if let Some(v) = act.expected_version.filter(|v| *v != row.version) {
         return Err(AppError::Conflict(format!(
             "dossier {} is at version {}, not {v}; reload it",
@@ -302,38 +449,192 @@ pub fn transition(
     }
     let from = row.state();
     let to = from
-        .after(act.action)
+        .after(action)
         .map_err(|e| AppError::Conflict(e.to_string()))?;
-    if act.action.needs_note() && act.note.is_none_or(|n| n.trim().is_empty()) {
+    if action.needs_note() && act.note.is_none_or(|n| n.trim().is_empty()) {
         return Err(AppError::invalid(
             "note",
             "a reason is required for this action",
         ));
     }
+    let p = catalogue::version_by_id(conn, crate::db::id_of(&row.procedure_version_id))?
+        .ok_or(AppError::NotFound)?;
+    let a = allowance(&p, Channel::parse(&row.channel))?;
+    let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
+    let clock = || Clock {
+        received_at: row.received_at.map(crate::db::utc).unwrap_or(at),
+        due_at: row.due_at.map(crate::db::utc).unwrap_or(at),
+        paused_since: row.paused_since.map(crate::db::utc),
+    };
     let naive = at.naive_utc();
-    let changes = match act.action {
+    let current = row
+        .current_step
+        .and_then(|i| usize::try_from(i).ok())
+        .unwrap_or(0);
+    // Moving to step `index`: who holds the dossier then, and that step's deadline.
+    let enter = |conn: &mut DbConn, index: usize| -> AppResult<(Unit, Changes)> {
+        let step = p
+            .steps
+            .get(index)
+            .ok_or_else(|| AppError::Conflict("the workflow has no further step".to_owned()))?;
+        let unit = step_unit(conn, &row, step.unit_level)?;
+        let ch = Changes {
+            current_step: Some(i32::try_from(index).unwrap_or(i32::MAX)),
+            holder_unit_id: Some(unit.id),
+            step_started_at: Some(naive),
+            step_due_at: step_deadline(cal, &p, index, at, a)?,
+            ..Changes::default()
+        };
+        Ok((unit, ch))
+    };
+    let changes = match action {
         Action::Receive => {
-            let p = catalogue::version_by_id(conn, crate::db::id_of(&row.procedure_version_id))?
-                .ok_or(AppError::NotFound)?;
-            let a = allowance(&p, Channel::parse(&row.channel))?;
-            let clock = Clock::start(cal, at, a)
+            let started = Clock::start(cal, at, a)
                 .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
             Changes {
                 state: Some(to),
                 received_at: Some(naive),
-                due_at: Some(clock.due_at.naive_utc()),
+                due_at: Some(started.due_at.naive_utc()),
+                current_step: Some(0),
+                step_started_at: Some(naive),
+                step_due_at: step_deadline(cal, &p, 0, at, a)?,
                 ..Changes::default()
             }
         }
-        Action::Reject | Action::Withdraw => Changes {
+        Action::Reject | Action::Withdraw | Action::Stop => {
+            if action == Action::Stop {
+                require_step_role(caller, &p, &row)?;
+            }
+            Changes {
+                state: Some(to),
+                ..Changes::default()
+            }
+        }
+        Action::Assign | Action::Advance => {
+            if action == Action::Advance {
+                require_step_role(caller, &p, &row)?;
+            }
+            let next = if action == Action::Assign && p.steps.len() <= 1 {
+                current
+            } else {
+                current + 1
+            };
+            if action == Action::Advance
+                && (p.steps.get(next).is_none_or(|s| s.role == Role::Approver)
+                    || approval_step(&p).is_some_and(|ap| next > ap))
+            {
+                return Err(AppError::Conflict(
+                    "the next step is approval or after it: use submit_for_approval".to_owned(),
+                ));
+            }
+            let (unit, mut ch) = enter(conn, next)?;
+            let role = p.steps.get(next).map_or(Role::Officer, |s| s.role);
+            ch.assignee_id = check_assignee(conn, act.assignee_id, &unit, role)?;
+            ch.state = Some(to);
+            ch
+        }
+        Action::RequestSupplement | Action::RequestPayment => {
+            require_step_role(caller, &p, &row)?;
+            let paused = clock().pause(at).map_err(clock_err)?;
+            Changes {
+                state: Some(to),
+                paused_since: Some(paused.paused_since.map(|t| t.naive_utc())),
+                supplement_count: (action == Action::RequestSupplement)
+                    .then_some(row.supplement_count + 1),
+                ..Changes::default()
+            }
+        }
+        Action::Supplement | Action::Pay => {
+            let wait = if action == Action::Supplement {
+                Wait::Supplement
+            } else {
+                Wait::Payment
+            };
+            let resumed = clock().resume(cal, at, wait, a).map_err(clock_err)?;
+            let payment_channel =
+                (action == Action::Pay).then_some(match (caller.role, act.payment_channel) {
+                    (Role::Citizen, _) | (_, Some(PaymentChannel::Online)) => "online",
+                    _ => "desk",
+                });
+            Changes {
+                state: Some(to),
+                due_at: Some(resumed.due_at.naive_utc()),
+                paused_since: Some(None),
+                payment_channel,
+                paid_at: (action == Action::Pay).then_some(naive),
+                ..Changes::default()
+            }
+        }
+        Action::SubmitForApproval => {
+            require_step_role(caller, &p, &row)?;
+            let target = p
+                .steps
+                .iter()
+                .enumerate()
+                .skip(current + 1)
+                .find(|(_, s)| s.role == Role::Approver)
+                .map(|(i, _)| i);
+            let mut ch = match target {
+                Some(i) => enter(conn, i)?.1,
+                None => Changes::default(),
+            };
+            ch.state = Some(to);
+            ch.assignee_id = Some(None);
+            ch
+        }
+        Action::Approve | Action::Deny => {
+            // After the decision the dossier goes to the step after approval (the return desk).
+            let after = approval_step(&p).map_or(current, |ap| ap.max(current)) + 1;
+            let mut ch = if after < p.steps.len() {
+                enter(conn, after)?.1
+            } else {
+                Changes::default()
+            };
+            ch.state = Some(to);
+            ch.resolved_at = Some(naive);
+            ch.outcome = Some(if action == Action::Approve {
+                "approved"
+            } else {
+                "denied"
+            });
+            ch.assignee_id = Some(None);
+            ch
+        }
+        Action::ReturnResult => Changes {
             state: Some(to),
+            returned_at: Some(naive),
+            return_channel: Some(match act.return_channel.unwrap_or(ReturnChannel::Desk) {
+                ReturnChannel::Desk => "desk",
+                ReturnChannel::Post => "post",
+                ReturnChannel::Electronic => "electronic",
+            }),
             ..Changes::default()
         },
-        other => {
-            return Err(AppError::Conflict(format!(
-                "`{}` is not available in this version of motcua yet",
-                other.as_str()
-            )));
+        Action::Apologise => {
+            let due = clock().due_at;
+            let new_due = act.new_due_at.ok_or_else(|| {
+                AppError::invalid("new_due_at", "the new appointment is required")
+            })?;
+            if new_due <= due {
+                return Err(AppError::invalid(
+                    "new_due_at",
+                    "must be after the current due date",
+                ));
+            }
+            if at > due {
+                return Err(AppError::Conflict(
+                    "an apology is issued before the due date passes".to_owned(),
+                ));
+            }
+            Changes {
+                new_appointment_at: Some(new_due.naive_utc()),
+                ..Changes::default()
+            }
+        }
+        Action::Submit => {
+            return Err(AppError::Conflict(
+                "filing creates a dossier; it is not an action on one".to_owned(),
+            ))
         }
     };
     let updated = store::update(conn, &row, changes, naive)?;
@@ -341,7 +642,7 @@ pub fn transition(
         conn,
         NewEvent {
             dossier: &updated,
-            action: act.action,
+            action,
             from: Some(from),
             to,
             actor: Some(caller.user_id),

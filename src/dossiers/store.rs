@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::model::{Action, State};
 use crate::accounts::model::Role;
 use crate::db::schema::{dossier_events, dossier_sequences, dossiers};
-use crate::db::{id_of, now, utc, DbConn};
+use crate::db::{id_of, utc, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// How the dossier reached the desk (kênh nộp).
@@ -77,6 +77,13 @@ pub struct DossierRow {
     pub returned_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub step_started_at: Option<NaiveDateTime>,
+    pub step_due_at: Option<NaiveDateTime>,
+    pub supplement_count: i32,
+    pub payment_channel: Option<String>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub new_appointment_at: Option<NaiveDateTime>,
+    pub return_channel: Option<String>,
 }
 
 impl DossierRow {
@@ -139,6 +146,19 @@ pub struct Dossier {
     /// `approved` or `denied` once resolved.
     pub outcome: Option<String>,
     pub returned_at: Option<DateTime<Utc>>,
+    /// When the current step must be done (its share of the processing time).
+    pub step_due_at: Option<DateTime<Utc>>,
+    /// Supplement requests so far.
+    pub supplement_count: i32,
+    /// `online` or `desk`, once the fee is paid.
+    pub payment_channel: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// The new appointment given with an apology (Mẫu 04); `due_at` stays the reference.
+    pub new_appointment_at: Option<DateTime<Utc>>,
+    /// How the result went back: `desk`, `post` or `electronic`.
+    pub return_channel: Option<String>,
+    /// Early / on time / late, once resolved (DOMAIN §4).
+    pub timeliness: Option<crate::calendar::model::Timeliness>,
     pub allowed_actions: Vec<Action>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -176,6 +196,16 @@ impl DossierRow {
             resolved_at: self.resolved_at.map(utc),
             outcome: self.outcome.clone(),
             returned_at: self.returned_at.map(utc),
+            step_due_at: self.step_due_at.map(utc),
+            supplement_count: self.supplement_count,
+            payment_channel: self.payment_channel.clone(),
+            paid_at: self.paid_at.map(utc),
+            new_appointment_at: self.new_appointment_at.map(utc),
+            return_channel: self.return_channel.clone(),
+            timeliness: match (self.resolved_at, self.due_at) {
+                (Some(r), Some(d)) => Some(crate::calendar::model::classify(utc(r), utc(d))),
+                _ => None,
+            },
             allowed_actions: state.allowed(),
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
@@ -197,6 +227,9 @@ pub struct Event {
     pub note: Option<String>,
     /// The due instant after this event.
     pub due_at: Option<DateTime<Utc>>,
+    /// The workflow step the dossier is at after this event, and that step's deadline.
+    pub step: Option<i32>,
+    pub step_due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -212,6 +245,8 @@ struct EventRow {
     at: NaiveDateTime,
     note: Option<String>,
     due_at: Option<NaiveDateTime>,
+    step: Option<i32>,
+    step_due_at: Option<NaiveDateTime>,
 }
 
 pub struct NewDossier<'a> {
@@ -231,6 +266,8 @@ pub struct NewDossier<'a> {
     pub at: NaiveDateTime,
     pub received_at: Option<NaiveDateTime>,
     pub due_at: Option<NaiveDateTime>,
+    pub current_step: Option<i32>,
+    pub step_due_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
@@ -259,6 +296,10 @@ pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
             dossiers::submitted_at.eq((new.channel == Channel::Online).then_some(new.at)),
             dossiers::received_at.eq(new.received_at),
             dossiers::due_at.eq(new.due_at),
+            dossiers::current_step.eq(new.current_step),
+            dossiers::step_started_at.eq(new.current_step.map(|_| new.at)),
+            dossiers::step_due_at.eq(new.step_due_at),
+            dossiers::supplement_count.eq(0),
             dossiers::created_at.eq(new.at),
             dossiers::updated_at.eq(new.at),
         ))
@@ -330,6 +371,14 @@ pub struct Changes {
     pub current_step: Option<i32>,
     pub assignee_id: Option<Option<Uuid>>,
     pub holder_unit_id: Option<Uuid>,
+    /// A new step: when it started and its deadline.
+    pub step_started_at: Option<NaiveDateTime>,
+    pub step_due_at: Option<NaiveDateTime>,
+    pub supplement_count: Option<i32>,
+    pub payment_channel: Option<&'static str>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub new_appointment_at: Option<NaiveDateTime>,
+    pub return_channel: Option<&'static str>,
 }
 
 /// Applies `ch` if the dossier is still at `expected_version`; 409 if another change won.
@@ -363,6 +412,19 @@ pub fn update(
         dossiers::holder_unit_id.eq(ch
             .holder_unit_id
             .map_or_else(|| row.holder_unit_id.clone(), |u| u.to_string())),
+        dossiers::step_started_at.eq(ch.step_started_at.or(row.step_started_at)),
+        dossiers::step_due_at.eq(ch.step_due_at.or(row.step_due_at)),
+        dossiers::supplement_count.eq(ch.supplement_count.unwrap_or(row.supplement_count)),
+        dossiers::payment_channel.eq(ch
+            .payment_channel
+            .map(str::to_owned)
+            .or_else(|| row.payment_channel.clone())),
+        dossiers::paid_at.eq(ch.paid_at.or(row.paid_at)),
+        dossiers::new_appointment_at.eq(ch.new_appointment_at.or(row.new_appointment_at)),
+        dossiers::return_channel.eq(ch
+            .return_channel
+            .map(str::to_owned)
+            .or_else(|| row.return_channel.clone())),
         dossiers::updated_at.eq(at),
     ))
     .execute(conn)?;
@@ -403,6 +465,8 @@ pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
             dossier_events::at.eq(e.at),
             dossier_events::note.eq(e.note),
             dossier_events::due_at.eq(e.dossier.due_at),
+            dossier_events::step.eq(e.dossier.current_step),
+            dossier_events::step_due_at.eq(e.dossier.step_due_at),
         ))
         .execute(conn)?;
     Ok(())
@@ -427,6 +491,8 @@ pub fn history(conn: &mut DbConn, dossier: Uuid) -> AppResult<Vec<Event>> {
             at: utc(r.at),
             note: r.note,
             due_at: r.due_at.map(utc),
+            step: r.step,
+            step_due_at: r.step_due_at.map(utc),
         })
         .collect())
 }
@@ -474,6 +540,11 @@ pub fn format_code(prefix: &str, day: NaiveDate, n: i32) -> String {
     format!("{prefix}-{}-{n:04}", day.format("%y%m%d"))
 }
 
-pub fn now_naive() -> NaiveDateTime {
-    now()
+/// Now, at the microsecond precision both databases keep, so that stored instants recompute
+/// exactly.
+pub fn now_instant() -> DateTime<Utc> {
+    use chrono::DurationRound;
+    let t = Utc::now();
+    t.duration_trunc(chrono::Duration::microseconds(1))
+        .unwrap_or(t)
 }

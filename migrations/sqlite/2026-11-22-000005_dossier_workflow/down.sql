@@ -1,0 +1,9 @@
+ALTER TABLE dossier_events DROP COLUMN step_due_at;
+ALTER TABLE dossier_events DROP COLUMN step;
+ALTER TABLE dossiers DROP COLUMN return_channel;
+ALTER TABLE dossiers DROP COLUMN new_appointment_at;
+ALTER TABLE dossiers DROP COLUMN paid_at;
+ALTER TABLE dossiers DROP COLUMN payment_channel;
+ALTER TABLE dossiers DROP COLUMN supplement_count;
+ALTER TABLE dossiers DROP COLUMN step_due_at;
+ALTER TABLE dossiers DROP COLUMN step_started_at;
