@@ -138,6 +138,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(calendar::routes::create_day)
             .service(calendar::routes::delete_day)
             .service(calendar::routes::due)
+            .service(dossiers::routes::work_queue)
             .service(dossiers::routes::file_dossier)
             .service(dossiers::routes::intake)
             .service(dossiers::routes::my_dossiers)

@@ -473,3 +473,107 @@ async fn denial_stop_and_apology_need_their_reasons() {
         409
     );
 }
+
+#[tokio::test]
+async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
+    use diesel::prelude::*;
+    use motcua::db::schema::dossiers;
+
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (officer_id, officer) = app
+        .staff(&w.admin, "chuyenvien.backan", "officer", Some(&w.commune))
+        .await;
+    let mut ids = Vec::new();
+    for name in ["Đặng Văn Đức", "Lê Thị Hoa", "Phạm Minh Châu"] {
+        let r = app
+            .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}}))
+            .await;
+        ids.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    let other = app
+        .post("/api/v1/dossiers/intake", Some(&w.other_clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Người xã khác"}}))
+        .await;
+    assert_eq!(other.status, 201);
+
+    let queue = app.get("/api/v1/dossiers", Some(&w.clerk)).await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert_eq!(queue.body["total"], 3, "only what the commune holds");
+    let dues: Vec<&str> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["due_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        dues.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by due date: {dues:?}"
+    );
+
+    let found = app
+        .get("/api/v1/dossiers?q=dang%20van%20duc", Some(&w.clerk))
+        .await;
+    assert_eq!(found.body["total"], 1);
+    assert_eq!(found.body["items"][0]["applicant"]["name"], "Đặng Văn Đức");
+
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{}/assign", ids[1]),
+            Some(&w.clerk),
+            json!({"assignee_id": officer_id}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mine = app
+        .get("/api/v1/dossiers?assignee=me", Some(&officer))
+        .await;
+    assert_eq!(mine.body["total"], 1);
+    assert_eq!(mine.body["items"][0]["id"], ids[1].as_str());
+    let in_progress = app
+        .get("/api/v1/dossiers?state=in_progress", Some(&w.clerk))
+        .await;
+    assert_eq!(in_progress.body["total"], 1);
+
+    assert_eq!(
+        app.get("/api/v1/dossiers?overdue=true", Some(&w.clerk))
+            .await
+            .body["total"],
+        0
+    );
+    let past = (chrono::Utc::now() - chrono::Duration::days(2)).naive_utc();
+    let late_id = ids[2].clone();
+    app.db
+        .write_blocking(move |c| {
+            diesel::update(dossiers::table.find(late_id))
+                .set(dossiers::due_at.eq(Some(past)))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    let overdue = app
+        .get("/api/v1/dossiers?overdue=true", Some(&w.clerk))
+        .await;
+    assert_eq!(overdue.body["total"], 1);
+    assert_eq!(overdue.body["items"][0]["id"], ids[2].as_str());
+    let first = app.get("/api/v1/dossiers", Some(&w.clerk)).await;
+    assert_eq!(
+        first.body["items"][0]["id"],
+        ids[2].as_str(),
+        "the overdue one comes first"
+    );
+
+    assert_eq!(
+        app.get("/api/v1/dossiers", Some(&w.citizen)).await.status,
+        403
+    );
+    assert_eq!(
+        app.get("/api/v1/dossiers", Some(&w.admin)).await.body["total"],
+        4
+    );
+    assert_eq!(
+        app.get("/api/v1/dossiers?assignee=someone", Some(&w.clerk))
+            .await
+            .status,
+        422
+    );
+}

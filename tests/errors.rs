@@ -743,6 +743,27 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers?state=lost",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers?overdue=perhaps",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers?unit_id=12",
+            None,
+            400,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

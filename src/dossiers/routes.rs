@@ -160,6 +160,80 @@ pub async fn intake(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    pub state: Option<State>,
+    /// Only dossiers past their due date now.
+    pub overdue: Option<bool>,
+    /// `me`: only dossiers assigned to the caller.
+    pub assignee: Option<String>,
+    /// Only dossiers held by this unit (within the caller's scope).
+    pub unit_id: Option<Uuid>,
+    /// Words in the code or the applicant's name, ignoring diacritics.
+    pub q: Option<String>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// The work queue: dossiers held by the units in the caller's scope, soonest due first.
+#[utoipa::path(tag = "dossiers", params(QueueQuery), security(("bearer" = [])), responses((status = 200, body = Page<Dossier>)))]
+#[get("/dossiers")]
+pub async fn work_queue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QueueQuery>,
+) -> AppResult<web::Json<Page<Dossier>>> {
+    if caller.role == Role::Citizen {
+        return Err(AppError::Forbidden);
+    }
+    let q = query.into_inner();
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .paging()?;
+    crate::http::check_query_text("q", q.q.as_deref())?;
+    let assignee = match q.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(caller.user_id),
+        Some(_) => return Err(AppError::invalid("assignee", "the only value is `me`")),
+    };
+    let filter = store::QueueFilter {
+        state: q.state,
+        overdue_at: q.overdue.filter(|o| *o).map(|_| Utc::now().naive_utc()),
+        assignee,
+        holder: q.unit_id,
+        q: q.q,
+    };
+    let scope = caller.scope();
+    let (rows, total) = state
+        .db
+        .read(move |c| {
+            let reach = match scope {
+                crate::auth::Scope::All => store::QueueReach::All,
+                crate::auth::Scope::Unit(u) => store::QueueReach::Unit(u),
+                crate::auth::Scope::Subtree(root) => match crate::units::store::get(c, root)? {
+                    Some(u) => {
+                        let (lo, hi) = crate::units::model::subtree_bounds(&u.path);
+                        store::QueueReach::Subtree(lo, hi)
+                    }
+                    None => return Ok((Vec::new(), 0)),
+                },
+                crate::auth::Scope::Citizen(_) => return Ok((Vec::new(), 0)),
+            };
+            store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())
+        })
+        .await?;
+    Ok(web::Json(Page::new(
+        rows.iter().map(store::DossierRow::view).collect(),
+        total,
+        paging,
+    )))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MineQuery {
     #[param(minimum = 1)]
     pub page: Option<u32>,

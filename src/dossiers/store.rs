@@ -548,3 +548,93 @@ pub fn now_instant() -> DateTime<Utc> {
     t.duration_trunc(chrono::Duration::microseconds(1))
         .unwrap_or(t)
 }
+
+/// The filters of a work queue.
+#[derive(Debug, Default, Clone)]
+pub struct QueueFilter {
+    pub state: Option<State>,
+    /// Only dossiers overdue at `now` (DOMAIN §4; a paused clock is judged at its pause).
+    pub overdue_at: Option<NaiveDateTime>,
+    pub assignee: Option<Uuid>,
+    pub holder: Option<Uuid>,
+    pub q: Option<String>,
+}
+
+/// Which holders a staff member's queue covers.
+pub enum QueueReach {
+    All,
+    Unit(Uuid),
+    Subtree(String, String),
+}
+
+/// The dossiers held in `reach` that match, by due date (undated last), with the total.
+pub fn work_queue(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    f: &QueueFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<DossierRow>, i64)> {
+    use crate::db::schema::units;
+    use crate::db::DbBackend;
+    let open: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| s.is_open() && **s != State::Submitted)
+        .map(|s| s.as_str())
+        .collect();
+    let terms =
+        f.q.as_deref()
+            .map(crate::text::query_terms)
+            .unwrap_or_default();
+    macro_rules! filtered {
+        () => {{
+            let mut q = dossiers::table
+                .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
+                .into_boxed::<DbBackend>();
+            match reach {
+                QueueReach::All => {}
+                QueueReach::Unit(u) => q = q.filter(dossiers::holder_unit_id.eq(u.to_string())),
+                QueueReach::Subtree(lo, hi) => {
+                    q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())))
+                }
+            }
+            if let Some(s) = f.state {
+                q = q.filter(dossiers::state.eq(s.as_str()));
+            }
+            if let Some(now) = f.overdue_at {
+                q = q.filter(dossiers::state.eq_any(open.clone())).filter(
+                    dossiers::paused_since
+                        .is_null()
+                        .and(dossiers::due_at.lt(now))
+                        .or(dossiers::paused_since.gt(dossiers::due_at)),
+                );
+            }
+            if let Some(a) = f.assignee {
+                q = q.filter(dossiers::assignee_id.eq(a.to_string()));
+            }
+            if let Some(h) = f.holder {
+                q = q.filter(dossiers::holder_unit_id.eq(h.to_string()));
+            }
+            for t in &terms {
+                q = q.filter(
+                    dossiers::search_text
+                        .like(crate::db::contains_pattern(t))
+                        .escape('\\'),
+                );
+            }
+            q
+        }};
+    }
+    let total = filtered!().count().get_result(conn)?;
+    let rows = filtered!()
+        .order((
+            dossiers::due_at.is_null().asc(),
+            dossiers::due_at.asc(),
+            dossiers::created_at.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .select(DossierRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
