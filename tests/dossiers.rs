@@ -577,3 +577,112 @@ async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
         422
     );
 }
+
+#[tokio::test]
+async fn the_receipt_and_the_refusal_print_in_vietnamese() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Vũ <b>Thị</b> Mai", "phone": "0912000111"}, "documents": [0, 1]}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let code = r.body["code"].as_str().unwrap().to_owned();
+    let receipt = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/receipt"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert_eq!(receipt.body["number"], "Mẫu số 01");
+    assert_eq!(
+        receipt.body["title"],
+        "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
+    );
+    assert_eq!(receipt.body["items"], json!(["Tờ khai", "Giấy chứng sinh"]));
+    let due_line = receipt.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["label"] == "Ngày hẹn trả kết quả")
+        .unwrap();
+    let due = due_line["value"].as_str().unwrap();
+    assert!(
+        due.contains("giờ") && (due.ends_with("(buổi sáng)") || due.ends_with("(buổi chiều)")),
+        "{due}"
+    );
+
+    let html = app
+        .client
+        .get(format!(
+            "{}/api/v1/dossiers/{id}/forms/receipt?format=html",
+            app.base
+        ))
+        .bearer_auth(&w.clerk)
+        .send()
+        .await
+        .unwrap();
+    assert!(html.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = html.text().await.unwrap();
+    assert!(page.contains("<html lang=\"vi\">"));
+    assert!(page.contains("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"));
+    assert!(page.contains(&code));
+    assert!(
+        page.contains("Vũ &lt;b&gt;Thị&lt;/b&gt; Mai"),
+        "applicant text is escaped"
+    );
+    assert!(!page.contains("<b>Thị</b>"));
+
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/dossiers/{id}/forms/refusal"),
+            Some(&w.clerk)
+        )
+        .await
+        .status,
+        404
+    );
+    app.post(
+        &format!("/api/v1/dossiers/{id}/reject"),
+        Some(&w.clerk),
+        json!({"note": "Giấy chứng sinh không hợp lệ"}),
+    )
+    .await;
+    let refusal = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/refusal"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(refusal.status, 200);
+    assert_eq!(refusal.body["number"], "Mẫu số 03");
+    assert_eq!(
+        refusal.body["items"],
+        json!(["Giấy chứng sinh không hợp lệ"])
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/dossiers/{id}/forms/refusal"),
+            Some(&w.other_clerk)
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/dossiers/{id}/forms/invoice"),
+            Some(&w.clerk)
+        )
+        .await
+        .status,
+        400
+    );
+}

@@ -764,6 +764,27 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/dossiers/{id}/forms/{form}",
+            "/api/v1/dossiers/01a20560-06fc-7105-bce2-8c0be44bd720/forms/invoice",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/dossiers/{id}/forms/{form}",
+            "/api/v1/dossiers/01a20560-06fc-7105-bce2-8c0be44bd720/forms/receipt?format=pdf",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/dossiers/{id}/forms/{form}",
+            "/api/v1/dossiers/01a20560-06fc-7105-bce2-8c0be44bd720/forms/receipt",
+            None,
+            404,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

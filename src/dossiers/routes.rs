@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::forms::{self, Form, FormKind};
 use super::model::{Action, State};
 use super::service::{
     self, Act, DeskApplicant, DeskIntake, OnlineFiling, PaymentChannel, ReturnChannel,
@@ -448,6 +449,55 @@ transition_route!(
     "Records how the result went back: at the desk, by post or electronically."
 );
 transition_route!(apologise, "/dossiers/{id}/apologise", Action::Apologise, "Apology with a new appointment (Mẫu 04), before the due date passes; the due date stays the reference for lateness.");
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormQuery {
+    /// `json` (default) or `html` (a printable page).
+    pub format: Option<FormFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormFormat {
+    Json,
+    Html,
+}
+
+/// A printed form of the dossier: `receipt` (Mẫu 01), `supplement_request` (Mẫu 02),
+/// `refusal` (Mẫu 03) or `apology` (Mẫu 04), as JSON or as a printable Vietnamese page.
+/// 404 while the dossier's history does not call for the form.
+#[utoipa::path(tag = "dossiers", params(("form" = FormKind, Path, description = "Which form"), FormQuery), security(("bearer" = [])),
+    responses((status = 200, body = Form, description = "The form (JSON), or text/html with format=html")))]
+#[get("/dossiers/{id}/forms/{form}")]
+pub async fn form(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, FormKind)>,
+    query: web::Query<FormQuery>,
+) -> AppResult<HttpResponse> {
+    let (id, kind) = path.into_inner();
+    let built = state
+        .db
+        .read(move |c| {
+            let row = service::load_visible(c, &caller, id)?;
+            let p = crate::catalogue::store::version_by_id(
+                c,
+                crate::db::id_of(&row.procedure_version_id),
+            )?
+            .ok_or(AppError::NotFound)?;
+            let unit = crate::units::store::get(c, row.unit())?.ok_or(AppError::NotFound)?;
+            let history = store::history(c, id)?;
+            forms::build(kind, &row.view(), &p, &unit.name, &history).ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(match query.format.unwrap_or(FormFormat::Json) {
+        FormFormat::Json => HttpResponse::Ok().json(built),
+        FormFormat::Html => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(forms::render_html(&built)),
+    })
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackStep {

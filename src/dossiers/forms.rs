@@ -1,0 +1,293 @@
+//! The printed forms of Thông tư 01/2018/TT-VPCP, in Vietnamese: the receipt and appointment
+//! slip (Mẫu 01), the supplement request (Mẫu 02), the refusal (Mẫu 03) and the apology with a
+//! new appointment (Mẫu 04). Built from a dossier and its history as data, then rendered as
+//! JSON or as a printable HTML page. Pure; no I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::Action;
+use super::store::{Dossier, Event};
+use crate::calendar::model::{session_name, to_local};
+use crate::catalogue::store::ProcedureDetail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FormKind {
+    /// Mẫu 01: giấy tiếp nhận hồ sơ và hẹn trả kết quả.
+    Receipt,
+    /// Mẫu 02: phiếu yêu cầu bổ sung, hoàn thiện hồ sơ.
+    SupplementRequest,
+    /// Mẫu 03: phiếu từ chối tiếp nhận giải quyết hồ sơ.
+    Refusal,
+    /// Mẫu 04: phiếu xin lỗi và hẹn lại ngày trả kết quả.
+    Apology,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormLine {
+    pub label: String,
+    pub value: String,
+}
+
+/// A form as data; the HTML page shows exactly this.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Form {
+    pub kind: FormKind,
+    /// "Mẫu số 01".
+    pub number: &'static str,
+    pub title: &'static str,
+    pub unit_name: String,
+    pub dossier_code: String,
+    pub lines: Vec<FormLine>,
+    /// Documents received, documents missing, or reasons.
+    pub items_heading: Option<String>,
+    pub items: Vec<String>,
+    pub closing: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// "08 giờ 00 phút, ngày 05 tháng 02 năm 2025 (buổi sáng)".
+pub fn vietnamese_instant(t: DateTime<Utc>) -> String {
+    let l = to_local(t);
+    format!(
+        "{} giờ {} phút, {} (buổi {})",
+        l.format("%H"),
+        l.format("%M"),
+        vietnamese_date(t),
+        session_name(t)
+    )
+}
+
+/// "ngày 05 tháng 02 năm 2025".
+pub fn vietnamese_date(t: DateTime<Utc>) -> String {
+    let l = to_local(t);
+    format!(
+        "ngày {} tháng {} năm {}",
+        l.format("%d"),
+        l.format("%m"),
+        l.format("%Y")
+    )
+}
+
+fn line(label: &str, value: impl Into<String>) -> FormLine {
+    FormLine {
+        label: label.to_owned(),
+        value: value.into(),
+    }
+}
+
+fn last_event(history: &[Event], action: Action) -> Option<&Event> {
+    history.iter().rev().find(|e| e.action == action)
+}
+
+/// Builds a form, or `None` when the dossier's history does not call for it (no receipt
+/// before receipt, no refusal unless refused…).
+pub fn build(
+    kind: FormKind,
+    d: &Dossier,
+    p: &ProcedureDetail,
+    unit_name: &str,
+    history: &[Event],
+) -> Option<Form> {
+    let common = vec![
+        line("Mã hồ sơ", d.code.clone()),
+        line("Người nộp", d.applicant.name.clone()),
+        line(
+            "Thủ tục",
+            format!("{} ({})", p.summary.name, p.summary.code),
+        ),
+    ];
+    let note = |e: &Event| e.note.clone().unwrap_or_default();
+    let (number, title, mut lines, items_heading, items, closing, issued_at) = match kind {
+        FormKind::Receipt => {
+            let received = d.received_at?;
+            let due = d.due_at?;
+            let docs: Vec<String> = d
+                .documents
+                .iter()
+                .filter_map(|i| {
+                    p.required_documents
+                        .get(*i as usize)
+                        .map(|r| r.name.clone())
+                })
+                .collect();
+            let mut lines = vec![line("Tiếp nhận lúc", vietnamese_instant(received))];
+            lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
+            if let Some(phone) = &d.applicant.phone {
+                lines.push(line("Số điện thoại", phone.clone()));
+            }
+            (
+                "Mẫu số 01",
+                "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
+                lines,
+                Some(format!("Thành phần hồ sơ đã nhận ({})", docs.len())),
+                docs,
+                format!(
+                    "Tra cứu tình trạng hồ sơ bằng mã {} trên Cổng dịch vụ công.",
+                    d.code
+                ),
+                received,
+            )
+        }
+        FormKind::SupplementRequest => {
+            let e = last_event(history, Action::RequestSupplement)?;
+            (
+                "Mẫu số 02",
+                "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ",
+                vec![line("Ngày yêu cầu", vietnamese_date(e.at))],
+                Some("Nội dung yêu cầu bổ sung, hoàn thiện".to_owned()),
+                vec![note(e)],
+                "Thời gian chờ bổ sung không tính vào thời hạn giải quyết.".to_owned(),
+                e.at,
+            )
+        }
+        FormKind::Refusal => {
+            let e = last_event(history, Action::Reject)?;
+            (
+                "Mẫu số 03",
+                "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ",
+                vec![line("Ngày từ chối", vietnamese_date(e.at))],
+                Some("Lý do từ chối".to_owned()),
+                vec![note(e)],
+                "Xin thông báo để ông/bà được biết.".to_owned(),
+                e.at,
+            )
+        }
+        FormKind::Apology => {
+            let e = last_event(history, Action::Apologise)?;
+            let new_due = d.new_appointment_at?;
+            let mut lines = vec![line(
+                "Ngày hẹn trả ban đầu",
+                d.due_at.map(vietnamese_instant).unwrap_or_default(),
+            )];
+            lines.push(line("Ngày hẹn trả mới", vietnamese_instant(new_due)));
+            (
+                "Mẫu số 04",
+                "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
+                lines,
+                Some("Lý do chậm trễ".to_owned()),
+                vec![note(e)],
+                "Mong ông/bà thông cảm vì sự chậm trễ này.".to_owned(),
+                e.at,
+            )
+        }
+    };
+    let mut all = common;
+    all.append(&mut lines);
+    Some(Form {
+        kind,
+        number,
+        title,
+        unit_name: unit_name.to_owned(),
+        dossier_code: d.code.clone(),
+        lines: all,
+        items_heading,
+        items,
+        closing,
+        issued_at,
+    })
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A self-contained printable page (A4, no scripts, no external resources).
+pub fn render_html(f: &Form) -> String {
+    let e = escape_html;
+    let mut rows = String::new();
+    for l in &f.lines {
+        rows.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>\n",
+            e(&l.label),
+            e(&l.value)
+        ));
+    }
+    let mut items = String::new();
+    if let Some(h) = &f.items_heading {
+        items.push_str(&format!("<h2>{}</h2>\n<ol>\n", e(h)));
+        for i in &f.items {
+            items.push_str(&format!("<li>{}</li>\n", e(i)));
+        }
+        items.push_str("</ol>\n");
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<title>{title} – {code}</title>
+<style>
+@page {{ size: A4; margin: 20mm; }}
+body {{ font-family: "Times New Roman", serif; font-size: 13pt; max-width: 170mm; margin: auto; }}
+header {{ display: flex; justify-content: space-between; text-align: center; }}
+h1 {{ text-align: center; font-size: 14pt; margin-top: 1.5em; }}
+h2 {{ font-size: 13pt; }}
+th {{ text-align: left; vertical-align: top; padding-right: 1em; white-space: nowrap; }}
+.number {{ text-align: right; font-style: italic; }}
+.closing {{ margin-top: 1.5em; font-style: italic; }}
+</style>
+</head>
+<body>
+<p class="number">{number}</p>
+<header><div><strong>{unit}</strong><br>BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ</div>
+<div><strong>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</strong><br>Độc lập – Tự do – Hạnh phúc</div></header>
+<h1>{title}</h1>
+<table>
+{rows}</table>
+{items}<p class="closing">{closing}</p>
+<p class="number">Lập {issued}</p>
+</body>
+</html>
+"#,
+        title = e(f.title),
+        code = e(&f.dossier_code),
+        number = e(f.number),
+        unit = e(&f.unit_name.to_uppercase()),
+        rows = rows,
+        items = items,
+        closing = e(&f.closing),
+        issued = vietnamese_date(f.issued_at),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape_html(r#"<b onclick="x">Lê & Trần's</b>"#),
+            "&lt;b onclick=&quot;x&quot;&gt;Lê &amp; Trần&#39;s&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn vietnamese_dates_and_sessions() {
+        let t: DateTime<Utc> = "2025-02-05T03:00:00Z".parse().unwrap();
+        assert_eq!(
+            vietnamese_instant(t),
+            "10 giờ 00 phút, ngày 05 tháng 02 năm 2025 (buổi sáng)"
+        );
+        let t: DateTime<Utc> = "2025-02-05T10:30:00Z".parse().unwrap();
+        assert_eq!(
+            vietnamese_instant(t),
+            "17 giờ 30 phút, ngày 05 tháng 02 năm 2025 (buổi chiều)"
+        );
+    }
+}
