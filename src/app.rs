@@ -144,6 +144,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::my_dossiers)
             .service(dossiers::routes::get_dossier)
             .service(dossiers::routes::form)
+            .service(dossiers::routes::rate)
             .service(dossiers::routes::receive)
             .service(dossiers::routes::reject)
             .service(dossiers::routes::withdraw)

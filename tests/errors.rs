@@ -784,6 +784,20 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             404,
         ),
         case(
+            "post",
+            "/api/v1/dossiers/{id}/rating",
+            "/api/v1/dossiers/01a20560-06fc-7105-bce2-8c0be44bd720/rating",
+            Some(json!({"rating": "meh"})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/dossiers/{id}/rating",
+            "/api/v1/dossiers/01a20560-06fc-7105-bce2-8c0be44bd720/rating",
+            Some(json!({})),
+            422,
+        ),
+        case(
             "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",

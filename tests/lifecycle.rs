@@ -297,4 +297,29 @@ async fn an_inter_level_dossier_from_filing_to_return() {
         d["timeliness"], "early",
         "resolved within minutes of a five-day allowance"
     );
+
+    // The applicant rates the service once, after the return.
+    let rating_url = format!("/api/v1/dossiers/{id}/rating");
+    let rate = |body: Value| app.post(&rating_url, Some(&citizen), body);
+    assert_eq!(
+        rate(json!({"rating": "satisfied", "comment": "Nhanh, chu đáo"}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        rate(json!({"rating": "satisfied"})).await.status,
+        409,
+        "once only"
+    );
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/dossiers/{id}/rating"),
+            Some(&clerk),
+            json!({"rating": "satisfied"})
+        )
+        .await
+        .status,
+        403
+    );
 }

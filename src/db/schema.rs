@@ -197,6 +197,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dossier_ratings (dossier_id) {
+        dossier_id -> Text,
+        rating -> Text,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -214,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossiers,
     dossier_events,
     dossier_sequences,
+    dossier_ratings,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -230,4 +240,5 @@ pub const TABLES: &[&str] = &[
     "dossiers",
     "dossier_events",
     "dossier_sequences",
+    "dossier_ratings",
 ];

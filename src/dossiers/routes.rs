@@ -499,6 +499,51 @@ pub async fn form(
     })
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateDossier {
+    pub rating: store::Rating,
+    pub comment: Option<String>,
+}
+
+/// The applicant rates the service once the result is back.
+#[utoipa::path(tag = "dossiers", request_body = RateDossier, security(("bearer" = [])), responses((status = 204, description = "Recorded"),
+    (status = 409, description = "Not returned yet, or rated already", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/dossiers/{id}/rating")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<RateDossier>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Citizen])?;
+    let input = body.0;
+    let mut v = Validator::new();
+    v.opt_text("comment", input.comment.as_deref(), 2000);
+    v.finish()?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |c| {
+            let row = service::load_visible(c, &caller, id)?;
+            if row.state() != State::Returned {
+                return Err(AppError::Conflict(format!(
+                    "a dossier in state `{}` cannot be rated yet",
+                    row.state().as_str()
+                )));
+            }
+            store::rate(
+                c,
+                id,
+                input.rating,
+                input.comment.as_deref().map(str::trim),
+                store::now_instant().naive_utc(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackStep {
     pub action: Action,

@@ -638,3 +638,50 @@ pub fn work_queue(
         .load(conn)?;
     Ok((rows, total))
 }
+
+/// How satisfied the applicant was (đánh giá mức độ hài lòng).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Satisfied,
+    NotSatisfied,
+}
+
+impl Rating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "satisfied",
+            Rating::NotSatisfied => "not_satisfied",
+        }
+    }
+}
+
+/// Records the applicant's rating; one per dossier (409 for a second).
+pub fn rate(
+    conn: &mut DbConn,
+    dossier: Uuid,
+    rating: Rating,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::dossier_ratings;
+    let exists = dossier_ratings::table
+        .find(dossier.to_string())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Err(AppError::Conflict(
+            "this dossier has been rated already".to_owned(),
+        ));
+    }
+    diesel::insert_into(dossier_ratings::table)
+        .values((
+            dossier_ratings::dossier_id.eq(dossier.to_string()),
+            dossier_ratings::rating.eq(rating.as_str()),
+            dossier_ratings::comment.eq(comment),
+            dossier_ratings::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
