@@ -69,7 +69,7 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
 }
 
 /// A fresh database URL for this test: a SQLite file in `dir`, or a new PostgreSQL database.
-fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>, &'static str) {
+pub fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>, &'static str) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("motcua_test_{}", Uuid::now_v7().simple());
