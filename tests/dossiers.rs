@@ -686,3 +686,64 @@ async fn the_receipt_and_the_refusal_print_in_vietnamese() {
         400
     );
 }
+
+#[tokio::test]
+async fn the_demo_files_realistic_dossiers_through_the_rules() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let sup = accounts
+        .iter()
+        .find(|a| a.username == "giamsat.tinh")
+        .unwrap();
+    let token = app.login(&sup.username, &sup.password).await;
+    let all = app.get("/api/v1/dossiers?per_page=200", Some(&token)).await;
+    let total = all.body["total"].as_i64().unwrap();
+    assert!(
+        (250..=300).contains(&total),
+        "a few hundred dossiers: {total}"
+    );
+    let online = app.db.read_blocking(|c| {
+        use diesel::prelude::*;
+        use motcua::db::schema::dossiers;
+        Ok(dossiers::table
+            .filter(dossiers::channel.eq("online"))
+            .count()
+            .get_result::<i64>(c)?)
+    });
+    let share = online.unwrap() as f64 / total as f64;
+    assert!(
+        (0.6..0.85).contains(&share),
+        "online share near the seed's 73 %: {share}"
+    );
+    // Every demo dossier went through the rules: its state is its last event's.
+    for d in all.body["items"].as_array().unwrap().iter().take(40) {
+        let full = app
+            .get(
+                &format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap()),
+                Some(&token),
+            )
+            .await;
+        let history = full.body["history"].as_array().unwrap();
+        assert_eq!(
+            history.last().unwrap()["to_state"],
+            full.body["dossier"]["state"]
+        );
+        assert_eq!(
+            history.len() as i64,
+            full.body["dossier"]["version"].as_i64().unwrap()
+        );
+    }
+    let open = app
+        .get("/api/v1/dossiers?state=in_progress", Some(&token))
+        .await;
+    assert!(
+        open.body["total"].as_i64().unwrap() > 0,
+        "some are still being processed"
+    );
+    // Loading again adds nothing.
+    app.load_demo().await;
+    assert_eq!(
+        app.get("/api/v1/dossiers", Some(&token)).await.body["total"],
+        total
+    );
+}
