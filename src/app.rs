@@ -39,6 +39,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Public tracking look-ups per address.
     pub track_limit: AddressThrottle,
+    /// The working-day calendar, in memory.
+    pub calendar: crate::calendar::store::CalendarCache,
     /// The in-memory catalogue that public search reads.
     pub catalogue: crate::catalogue::index::CatalogueCache,
 }
@@ -59,6 +61,7 @@ impl AppState {
             json_limit: config.max_json_bytes,
             trust_proxy: config.trust_proxy,
             track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
+            calendar: Default::default(),
             catalogue: Default::default(),
         }
     }

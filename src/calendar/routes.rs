@@ -85,6 +85,7 @@ pub async fn create_day(
         .db
         .write(move |c| store::insert(c, input.date, input.kind, input.name.trim()))
         .await?;
+    state.calendar.invalidate();
     Ok(HttpResponse::Created().json(day))
 }
 
@@ -99,6 +100,7 @@ pub async fn delete_day(
     require_national_admin(&caller)?;
     let date = date.into_inner();
     state.db.write(move |c| store::delete(c, date)).await?;
+    state.calendar.invalidate();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -138,7 +140,7 @@ pub async fn due(
     if !q.days.is_finite() || !(0.0..=10_000.0).contains(&q.days) {
         return Err(AppError::invalid("days", "must be between 0 and 10000"));
     }
-    let calendar = state.db.read(store::load).await?;
+    let calendar = state.calendar.get(&state.db).await?;
     let fail = |e: model::CalendarError| AppError::invalid("from", e.to_string());
     let counting_starts = calendar.next_working_instant(q.from).map_err(fail)?;
     let due_at = calendar

@@ -113,3 +113,42 @@ pub fn kind_fits(date: NaiveDate, kind: DayKind) -> bool {
         DayKind::WorkingSaturday => date.weekday() == Sat,
     }
 }
+
+/// The calendar of one instance, kept in memory: reloaded after this instance edits it, and
+/// at least every `RELOAD_AFTER` so another instance's edit shows within seconds.
+pub struct CalendarCache {
+    current: std::sync::RwLock<Option<(std::time::Instant, std::sync::Arc<Calendar>)>>,
+}
+
+pub const RELOAD_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Default for CalendarCache {
+    fn default() -> Self {
+        CalendarCache {
+            current: std::sync::RwLock::new(None),
+        }
+    }
+}
+
+impl CalendarCache {
+    pub fn invalidate(&self) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    pub async fn get(&self, db: &crate::db::Db) -> AppResult<std::sync::Arc<Calendar>> {
+        if let Some((at, cal)) = self
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            if at.elapsed() < RELOAD_AFTER {
+                return Ok(cal.clone());
+            }
+        }
+        let cal = std::sync::Arc::new(db.read(load).await?);
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), cal.clone()));
+        Ok(cal)
+    }
+}

@@ -488,3 +488,30 @@ pub fn all_current(conn: &mut DbConn) -> AppResult<Vec<ProcedureSummary>> {
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {
     Ok(procedures::table.count().get_result(conn)?)
 }
+
+/// A version's content by id, from memory after the first read. A version never changes once
+/// written (editing makes a new one), so the cache can be shared by the whole process; only
+/// `current` and `active` may be stale in it, and callers of this function must not use them.
+pub fn version_content(
+    conn: &mut DbConn,
+    id: Uuid,
+) -> AppResult<Option<std::sync::Arc<ProcedureDetail>>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, OnceLock, RwLock};
+    static CACHE: OnceLock<RwLock<HashMap<Uuid, Arc<ProcedureDetail>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return Ok(Some(found.clone()));
+    }
+    let Some(detail) = version_by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let detail = Arc::new(detail);
+    let mut map = cache.write().unwrap_or_else(|p| p.into_inner());
+    // Bounded: a catalogue has thousands of versions; drop everything past 50,000.
+    if map.len() >= 50_000 {
+        map.clear();
+    }
+    map.insert(id, detail.clone());
+    Ok(Some(detail))
+}

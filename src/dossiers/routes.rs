@@ -137,10 +137,10 @@ pub async fn intake(
         n.unwrap_or_default()
     });
     v.finish()?;
+    let cal = state.calendar.get(&state.db).await?;
     let row = state
         .db
         .write(move |c| {
-            let cal = crate::calendar::store::load(c)?;
             let applicant = DeskApplicant {
                 name: input.applicant.name.trim(),
                 id_number: input.applicant.citizen_id.as_deref().map(str::trim),
@@ -321,10 +321,10 @@ async fn act(
     {
         return Err(AppError::invalid("note", "must be at most 2000 characters"));
     }
+    let cal = state.calendar.get(&state.db).await?;
     let row = state
         .db
         .write(move |c| {
-            let cal = crate::calendar::store::load(c)?;
             let request = Act {
                 action: Some(action),
                 expected_version: body.expected_version,

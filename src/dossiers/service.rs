@@ -457,7 +457,7 @@ pub fn transition(
             "a reason is required for this action",
         ));
     }
-    let p = catalogue::version_by_id(conn, crate::db::id_of(&row.procedure_version_id))?
+    let p = catalogue::version_content(conn, crate::db::id_of(&row.procedure_version_id))?
         .ok_or(AppError::NotFound)?;
     let a = allowance(&p, Channel::parse(&row.channel))?;
     let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
