@@ -109,6 +109,9 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(10))
+            // No `SELECT 1` before every checkout (a round trip per request on PostgreSQL):
+            // diesel marks a connection broken when a query fails, and r2d2 then replaces it.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)?;
         Ok(Db {

@@ -388,44 +388,67 @@ pub fn update(
     ch: Changes,
     at: NaiveDateTime,
 ) -> AppResult<DossierRow> {
+    // The row as it will be: written below, and returned without reading it back.
+    let mut next = row.clone();
+    next.version = row.version + 1;
+    if let Some(s) = ch.state {
+        next.state = s.as_str().to_owned();
+    }
+    next.received_at = ch.received_at.or(row.received_at);
+    next.due_at = ch.due_at.or(row.due_at);
+    next.paused_since = ch.paused_since.unwrap_or(row.paused_since);
+    next.resolved_at = ch.resolved_at.or(row.resolved_at);
+    next.outcome = ch
+        .outcome
+        .map(str::to_owned)
+        .or_else(|| row.outcome.clone());
+    next.returned_at = ch.returned_at.or(row.returned_at);
+    next.current_step = ch.current_step.or(row.current_step);
+    if let Some(a) = ch.assignee_id {
+        next.assignee_id = a.map(|u| u.to_string());
+    }
+    if let Some(h) = ch.holder_unit_id {
+        next.holder_unit_id = h.to_string();
+    }
+    next.step_started_at = ch.step_started_at.or(row.step_started_at);
+    next.step_due_at = ch.step_due_at.or(row.step_due_at);
+    next.supplement_count = ch.supplement_count.unwrap_or(row.supplement_count);
+    next.payment_channel = ch
+        .payment_channel
+        .map(str::to_owned)
+        .or_else(|| row.payment_channel.clone());
+    next.paid_at = ch.paid_at.or(row.paid_at);
+    next.new_appointment_at = ch.new_appointment_at.or(row.new_appointment_at);
+    next.return_channel = ch
+        .return_channel
+        .map(str::to_owned)
+        .or_else(|| row.return_channel.clone());
+    next.updated_at = at;
     let n = diesel::update(
         dossiers::table
             .filter(dossiers::id.eq(&row.id))
             .filter(dossiers::version.eq(row.version)),
     )
     .set((
-        dossiers::version.eq(row.version + 1),
-        dossiers::state.eq(ch.state.unwrap_or_else(|| row.state()).as_str()),
-        dossiers::received_at.eq(ch.received_at.or(row.received_at)),
-        dossiers::due_at.eq(ch.due_at.or(row.due_at)),
-        dossiers::paused_since.eq(ch.paused_since.unwrap_or(row.paused_since)),
-        dossiers::resolved_at.eq(ch.resolved_at.or(row.resolved_at)),
-        dossiers::outcome.eq(ch
-            .outcome
-            .map(str::to_owned)
-            .or_else(|| row.outcome.clone())),
-        dossiers::returned_at.eq(ch.returned_at.or(row.returned_at)),
-        dossiers::current_step.eq(ch.current_step.or(row.current_step)),
-        dossiers::assignee_id.eq(ch
-            .assignee_id
-            .map_or_else(|| row.assignee_id.clone(), |a| a.map(|u| u.to_string()))),
-        dossiers::holder_unit_id.eq(ch
-            .holder_unit_id
-            .map_or_else(|| row.holder_unit_id.clone(), |u| u.to_string())),
-        dossiers::step_started_at.eq(ch.step_started_at.or(row.step_started_at)),
-        dossiers::step_due_at.eq(ch.step_due_at.or(row.step_due_at)),
-        dossiers::supplement_count.eq(ch.supplement_count.unwrap_or(row.supplement_count)),
-        dossiers::payment_channel.eq(ch
-            .payment_channel
-            .map(str::to_owned)
-            .or_else(|| row.payment_channel.clone())),
-        dossiers::paid_at.eq(ch.paid_at.or(row.paid_at)),
-        dossiers::new_appointment_at.eq(ch.new_appointment_at.or(row.new_appointment_at)),
-        dossiers::return_channel.eq(ch
-            .return_channel
-            .map(str::to_owned)
-            .or_else(|| row.return_channel.clone())),
-        dossiers::updated_at.eq(at),
+        dossiers::version.eq(next.version),
+        dossiers::state.eq(&next.state),
+        dossiers::received_at.eq(next.received_at),
+        dossiers::due_at.eq(next.due_at),
+        dossiers::paused_since.eq(next.paused_since),
+        dossiers::resolved_at.eq(next.resolved_at),
+        dossiers::outcome.eq(&next.outcome),
+        dossiers::returned_at.eq(next.returned_at),
+        dossiers::current_step.eq(next.current_step),
+        dossiers::assignee_id.eq(&next.assignee_id),
+        dossiers::holder_unit_id.eq(&next.holder_unit_id),
+        dossiers::step_started_at.eq(next.step_started_at),
+        dossiers::step_due_at.eq(next.step_due_at),
+        dossiers::supplement_count.eq(next.supplement_count),
+        dossiers::payment_channel.eq(&next.payment_channel),
+        dossiers::paid_at.eq(next.paid_at),
+        dossiers::new_appointment_at.eq(next.new_appointment_at),
+        dossiers::return_channel.eq(&next.return_channel),
+        dossiers::updated_at.eq(next.updated_at),
     ))
     .execute(conn)?;
     if n == 0 {
@@ -434,7 +457,7 @@ pub fn update(
             row.code, row.version
         )));
     }
-    get(conn, row.uuid())?.ok_or(AppError::NotFound)
+    Ok(next)
 }
 
 pub struct NewEvent<'a> {
