@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{fresh_database, ADMIN_PASSWORD, SECRET};
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use motcua::accounts::model::Role;
 use motcua::accounts::store::{self as users, NewUser};
@@ -229,8 +228,5 @@ async fn sigkill_loses_no_acknowledged_transition() {
     }
     assert!(ids.len() >= seen.len());
     drop(db);
-    if let Some((admin_url, name)) = pg {
-        let mut conn = diesel::PgConnection::establish(&admin_url).unwrap();
-        let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    }
+    drop(pg);
 }

@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::TestApp;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::json;
@@ -138,17 +137,11 @@ fn both_backends_expose_the_same_tables_and_columns() {
     expected.sort_unstable();
     assert_eq!(tables, expected, "SQLite tables vs schema.rs");
 
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(scratch) = common::ScratchPg::new() else {
         eprintln!("TEST_DATABASE_URL unset: PostgreSQL half of the schema comparison skipped");
         return;
     };
-    let name = format!("motcua_schema_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (head, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-    let pg_url = format!("{}/{name}", head.rsplit_once('/').unwrap().0);
+    let pg_url = scratch.url.clone();
     motcua::db::Db::connect(&pg_url, 1).unwrap();
     let mut pg = diesel::PgConnection::establish(&pg_url).unwrap();
     let rows: Vec<Col> = diesel::sql_query(
@@ -159,9 +152,7 @@ fn both_backends_expose_the_same_tables_and_columns() {
     .unwrap();
     drop(pg);
     let postgres = group(rows);
-    admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .unwrap();
+    drop(scratch);
     assert_eq!(
         sqlite, postgres,
         "migrations/sqlite and migrations/postgres differ"
@@ -233,17 +224,11 @@ fn every_down_migration_undoes_its_up_migration() {
     run_migrations(&mut conn).unwrap();
     assert_eq!(sqlite_columns(path.to_str().unwrap()), before);
 
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(scratch) = common::ScratchPg::new() else {
         eprintln!("TEST_DATABASE_URL unset: PostgreSQL half skipped");
         return;
     };
-    let name = format!("motcua_down_{}", uuid::Uuid::now_v7().simple());
-    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (head, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
-    let pg_url = format!("{}/{name}", head.rsplit_once('/').unwrap().0);
+    let pg_url = scratch.url.clone();
     {
         let mut conn = DbConn::Postgres(diesel::PgConnection::establish(&pg_url).unwrap());
         run_migrations(&mut conn).unwrap();
@@ -257,7 +242,5 @@ fn every_down_migration_undoes_its_up_migration() {
         run_migrations(&mut conn).unwrap();
         assert_eq!(pg_tables(&mut probe), tables);
     }
-    admin
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .unwrap();
+    drop(scratch);
 }

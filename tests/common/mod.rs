@@ -28,7 +28,7 @@ pub struct TestApp {
     pub state: web::Data<motcua::app::AppState>,
     handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    _pg: Option<ScratchPg>,
 }
 
 pub struct Resp {
@@ -68,26 +68,57 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
     }
 }
 
-/// A fresh database URL for this test: a SQLite file in `dir`, or a new PostgreSQL database.
-pub fn fresh_database(dir: &std::path::Path) -> (String, Option<(String, String)>, &'static str) {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) if admin_url.starts_with("postgres") => {
-            let name = format!("motcua_test_{}", Uuid::now_v7().simple());
-            let mut conn =
-                diesel::PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL reachable");
-            conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
-            let (head, query) = admin_url
-                .split_once('?')
-                .map_or((admin_url.as_str(), None), |(h, q)| (h, Some(q)));
-            let base = head.rsplit_once('/').map(|(b, _)| b).unwrap();
-            let url = match query {
-                Some(q) => format!("{base}/{name}?{q}"),
-                None => format!("{base}/{name}"),
-            };
-            (url, Some((admin_url, name)), "postgres")
+/// A new, empty PostgreSQL database on the server `TEST_DATABASE_URL` names, dropped (with
+/// its connections) when this guard goes; `None` when no such server is configured.
+pub struct ScratchPg {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl ScratchPg {
+    pub fn new() -> Option<ScratchPg> {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))?;
+        let name = format!("motcua_test_{}", Uuid::now_v7().simple());
+        let mut conn =
+            diesel::PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL reachable");
+        conn.batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (head, query) = admin_url
+            .split_once('?')
+            .map_or((admin_url.as_str(), None), |(h, q)| (h, Some(q)));
+        let base = head.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let url = match query {
+            Some(q) => format!("{base}/{name}?{q}"),
+            None => format!("{base}/{name}"),
+        };
+        Some(ScratchPg {
+            url,
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for ScratchPg {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
-        _ => (
+    }
+}
+
+/// A fresh database for this test: a new PostgreSQL database when `TEST_DATABASE_URL` is set
+/// (kept while the guard lives), else a SQLite file in `dir`.
+pub fn fresh_database(dir: &std::path::Path) -> (String, Option<ScratchPg>, &'static str) {
+    match ScratchPg::new() {
+        Some(pg) => (pg.url.clone(), Some(pg), "postgres"),
+        None => (
             format!("sqlite://{}", dir.join("test.db").display()),
             None,
             "sqlite",
@@ -134,7 +165,7 @@ impl TestApp {
             state,
             handle,
             _dir: dir,
-            pg,
+            _pg: pg,
         }
     }
 
@@ -277,13 +308,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Sends the stop command; the server thread ends on its own.
+        // Sends the stop command; the server thread ends on its own. The scratch database
+        // (if any) is dropped after this, with its connections.
         drop(self.handle.stop(false));
-        if let Some((admin_url, name)) = self.pg.take() {
-            if let Ok(mut conn) = diesel::PgConnection::establish(&admin_url) {
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
     }
 }
 
