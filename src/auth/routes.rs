@@ -128,7 +128,7 @@ pub async fn login(
     let known_id = user.as_ref().map(UserRow::uuid);
     let Some(user) = user.filter(|_| ok) else {
         if let Some(ip) = ip {
-            state.address_throttle.record_failure(ip);
+            state.address_throttle.record(ip);
         }
         if let Some(u) = known_id {
             let (lock_after, lock_for) = (

@@ -1,5 +1,6 @@
-//! Failed logins per client address, counted in memory in each instance. (Failures per account
-//! are kept in the database, so they hold across instances: see `accounts::store`.)
+//! Events per client address in a time window, counted in memory in each instance: failed
+//! logins, and public tracking look-ups. (Failed logins per account are kept in the database,
+//! so they hold across instances: see `accounts::store`.)
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -30,7 +31,8 @@ impl AddressThrottle {
             .then(|| (self.window - elapsed).as_secs().max(1))
     }
 
-    pub fn record_failure(&self, ip: IpAddr) {
+    /// Counts one event (a failed login, a look-up) from `ip`.
+    pub fn record(&self, ip: IpAddr) {
         let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             let window = self.window;
@@ -58,10 +60,10 @@ mod tests {
         let t = AddressThrottle::new(3, Duration::from_secs(60));
         let ip: IpAddr = "127.0.0.9".parse().unwrap();
         for _ in 0..2 {
-            t.record_failure(ip);
+            t.record(ip);
         }
         assert_eq!(t.locked_for(ip), None);
-        t.record_failure(ip);
+        t.record(ip);
         assert!(t.locked_for(ip).is_some_and(|s| s <= 60));
         t.record_success(ip);
         assert_eq!(t.locked_for(ip), None);
@@ -71,7 +73,7 @@ mod tests {
     fn window_expiry_unlocks() {
         let t = AddressThrottle::new(1, Duration::from_millis(20));
         let ip: IpAddr = "::1".parse().unwrap();
-        t.record_failure(ip);
+        t.record(ip);
         assert!(t.locked_for(ip).is_some());
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(t.locked_for(ip), None);

@@ -584,7 +584,7 @@ pub async fn track(
                 retry_after_secs: secs,
             });
         }
-        state.track_limit.record_failure(ip);
+        state.track_limit.record(ip);
     }
     let code = code.into_inner();
     if code.len() > 64

@@ -113,6 +113,32 @@ fn allocate_code(conn: &mut DbConn, unit: &Unit, at: DateTime<Utc>) -> AppResult
     Ok(store::format_code(&prefix, day, n))
 }
 
+/// Inserts a new dossier and the event that created it, by `action` of `caller`.
+fn create(
+    conn: &mut DbConn,
+    caller: &Caller,
+    action: Action,
+    new: NewDossier<'_>,
+) -> AppResult<DossierRow> {
+    let (to, unit, at) = (new.state, new.unit_id, new.at);
+    let row = store::insert(conn, new)?;
+    store::record(
+        conn,
+        NewEvent {
+            dossier: &row,
+            action,
+            from: None,
+            to,
+            actor: Some(caller.user_id),
+            role: caller.role,
+            unit: Some(unit),
+            at,
+            note: None,
+        },
+    )?;
+    Ok(row)
+}
+
 pub struct OnlineFiling<'a> {
     pub procedure_code: &'a str,
     pub unit_id: Uuid,
@@ -148,8 +174,10 @@ pub fn file_online(
     let me = crate::accounts::store::get(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
     let code = allocate_code(conn, &unit, at)?;
     let naive = at.naive_utc();
-    let row = store::insert(
+    let row = create(
         conn,
+        caller,
+        Action::Submit,
         NewDossier {
             code: &code,
             procedure_version_id: p.summary.version_id,
@@ -169,20 +197,6 @@ pub fn file_online(
             due_at: None,
             current_step: None,
             step_due_at: None,
-        },
-    )?;
-    store::record(
-        conn,
-        NewEvent {
-            dossier: &row,
-            action: Action::Submit,
-            from: None,
-            to: State::Submitted,
-            actor: Some(caller.user_id),
-            role: caller.role,
-            unit: Some(unit.id),
-            at: naive,
-            note: None,
         },
     )?;
     Ok((row, true))
@@ -234,8 +248,10 @@ pub fn intake(
     let first_step_due = step_deadline(cal, &p, 0, at, a)?;
     let code = allocate_code(conn, &unit, at)?;
     let naive = at.naive_utc();
-    let row = store::insert(
+    let row = create(
         conn,
+        caller,
+        Action::Receive,
         NewDossier {
             code: &code,
             procedure_version_id: p.summary.version_id,
@@ -255,20 +271,6 @@ pub fn intake(
             due_at: Some(clock.due_at.naive_utc()),
             current_step: Some(0),
             step_due_at: first_step_due,
-        },
-    )?;
-    store::record(
-        conn,
-        NewEvent {
-            dossier: &row,
-            action: Action::Receive,
-            from: None,
-            to: State::Received,
-            actor: Some(caller.user_id),
-            role: caller.role,
-            unit: Some(unit.id),
-            at: naive,
-            note: None,
         },
     )?;
     Ok(row)
