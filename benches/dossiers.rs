@@ -11,11 +11,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::RunQueryDsl;
+use diesel::{ExpressionMethods, RunQueryDsl};
 use motcua::accounts::model::Role;
 use motcua::accounts::store::{self as users, NewUser};
 use serde_json::{json, Value};
 use support::{ms, percentile, CONNECTIONS};
+
+diesel::table! {
+    bench_raw (id) {
+        id -> Text,
+        payload -> Text,
+    }
+}
 
 const PASSWORD: &str = "bench-password-2026";
 
@@ -77,14 +84,21 @@ fn raw_insert_rate(db: &motcua::db::Db, secs: f64) -> f64 {
             let (db, count) = (db.clone(), count.clone());
             std::thread::spawn(move || {
                 while Instant::now() < deadline {
-                    db.write_blocking(|c| {
-                        diesel::sql_query(format!(
-                            "INSERT INTO bench_raw (id, payload) VALUES ('{}', 'x')",
-                            uuid::Uuid::now_v7()
-                        ))
-                        .execute(c)?;
+                    // A prepared single-row INSERT, the cheapest commit there is: autocommit on
+                    // PostgreSQL; under the writer lock on SQLite, as the application writes.
+                    let insert = |c: &mut motcua::db::DbConn| {
+                        diesel::insert_into(bench_raw::table)
+                            .values((
+                                bench_raw::id.eq(uuid::Uuid::now_v7().to_string()),
+                                bench_raw::payload.eq("x"),
+                            ))
+                            .execute(c)?;
                         Ok(())
-                    })
+                    };
+                    match db.backend() {
+                        motcua::db::BackendKind::Postgres => db.read_blocking(insert),
+                        motcua::db::BackendKind::Sqlite => db.write_blocking(insert),
+                    }
                     .unwrap();
                     count.fetch_add(1, Ordering::Relaxed);
                 }

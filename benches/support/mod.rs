@@ -98,12 +98,19 @@ pub fn seconds() -> f64 {
 
 /// The databases to measure: a fresh SQLite file, and a fresh PostgreSQL database when
 /// BENCH_PG_URL names a server. Calls `run(name, url)` for each.
+/// BENCH_BACKENDS=sqlite or =postgres runs only that one.
 pub fn for_each_backend(run: impl Fn(&str, &str)) {
+    let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
-    run(
-        "SQLite",
-        &format!("sqlite://{}", dir.path().join("bench.db").display()),
-    );
+    if only.is_empty() || only.contains("sqlite") {
+        run(
+            "SQLite",
+            &format!("sqlite://{}", dir.path().join("bench.db").display()),
+        );
+    }
+    if !(only.is_empty() || only.contains("postgres")) {
+        return;
+    }
     if let Ok(admin_url) = std::env::var("BENCH_PG_URL") {
         let name = format!("motcua_bench_{}", uuid::Uuid::now_v7().simple());
         let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();

@@ -146,6 +146,11 @@ fn procedure_by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<Procedur
         .optional()?)
 }
 
+/// The current version's id of the procedure with `code`, and whether it is active.
+pub fn current_version(conn: &mut DbConn, code: &str) -> AppResult<Option<(Uuid, bool)>> {
+    Ok(procedure_by_code(conn, code)?.map(|p| (id_of(&p.current_version_id), p.active)))
+}
+
 pub fn exists(conn: &mut DbConn, code: &str) -> AppResult<bool> {
     Ok(procedure_by_code(conn, code)?.is_some())
 }

@@ -145,6 +145,22 @@ impl Db {
         actix_web::web::block(move || db.write_blocking(f)).await?
     }
 
+    /// For a change that `f` writes in a single statement on PostgreSQL, after any reads
+    /// (a dossier transition: `dossiers::store::apply`). PostgreSQL runs that statement as its
+    /// own transaction, which saves the BEGIN and COMMIT round trips; SQLite, where the change
+    /// is several statements, runs `f` in a transaction under the writer lock as `write` does.
+    /// `f` must not write twice on PostgreSQL.
+    pub async fn write_atomic<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.backend {
+            BackendKind::Postgres => self.read(f).await,
+            BackendKind::Sqlite => self.write(f).await,
+        }
+    }
+
     /// `read` for code that is already off the async executor (CLI commands, seeding).
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.pool.get()?;

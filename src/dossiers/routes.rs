@@ -324,7 +324,7 @@ async fn act(
     let cal = state.calendar.get(&state.db).await?;
     let row = state
         .db
-        .write(move |c| {
+        .write_atomic(move |c| {
             let request = Act {
                 action: Some(action),
                 expected_version: body.expected_version,

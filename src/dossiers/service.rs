@@ -3,12 +3,14 @@
 //! (403), scope (404), the state machine (409 naming the state) and the dossier's version
 //! (409 when another change won). Handlers call these inside `Db::write`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::clock::{step_due, Allowance, Clock, Wait};
 use super::model::{Action, State};
-use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent};
+use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent, Placed};
 use crate::accounts::model::Role;
 use crate::auth::{Caller, Scope};
 use crate::calendar::model::{to_local, Calendar};
@@ -16,31 +18,34 @@ use crate::catalogue::model::OnlineLevel;
 use crate::catalogue::store::{self as catalogue, ProcedureDetail};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, Validator};
-use crate::units::model::{Level, Unit};
+use crate::units::model::{path_contains, Level, Unit};
 use crate::units::store as units;
 
 /// Whether `caller` may see the dossier: its applicant; staff whose scope holds the unit it
 /// was filed at or the unit that holds it now.
-pub fn visible(conn: &mut DbConn, caller: &Caller, row: &DossierRow) -> AppResult<bool> {
-    let within = |conn: &mut DbConn, unit: Uuid, root: Uuid| -> AppResult<bool> {
-        Ok(units::get(conn, unit)?.is_some_and(|u| u.is_within(root)))
-    };
-    Ok(match caller.scope() {
+pub fn visible(caller: &Caller, p: &Placed) -> bool {
+    let row = &p.row;
+    match caller.scope() {
         Scope::All => true,
         Scope::Citizen(me) => row.applicant() == Some(me),
         Scope::Unit(u) => row.unit() == u || row.holder() == u,
         Scope::Subtree(root) => {
-            within(conn, row.unit(), root)? || within(conn, row.holder(), root)?
+            path_contains(&p.filed_path, root) || path_contains(&p.holder_path, root)
         }
-    })
+    }
+}
+
+/// The dossier and its places if the caller may see it, else 404.
+pub fn load_placed(conn: &mut DbConn, caller: &Caller, id: Uuid) -> AppResult<Placed> {
+    match store::get_placed(conn, id)? {
+        Some(p) if visible(caller, &p) => Ok(p),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 /// The dossier if the caller may see it, else 404.
 pub fn load_visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> AppResult<DossierRow> {
-    match store::get(conn, id)? {
-        Some(row) if visible(conn, caller, &row)? => Ok(row),
-        _ => Err(AppError::NotFound),
-    }
+    Ok(load_placed(conn, caller, id)?.row)
 }
 
 /// The processing time that applies to a channel (DOMAIN §2: it may differ by channel).
@@ -63,13 +68,13 @@ pub fn allowance(p: &ProcedureDetail, channel: Channel) -> AppResult<Allowance> 
     })
 }
 
-fn procedure_for_filing(conn: &mut DbConn, code: &str) -> AppResult<ProcedureDetail> {
-    match catalogue::by_code(conn, code, None)? {
-        Some(p) if p.summary.active => Ok(p),
-        _ => Err(AppError::invalid(
-            "procedure_code",
-            "no such active procedure",
-        )),
+/// The current version of an active procedure: one query for the code, the content from
+/// the process-wide version cache.
+fn procedure_for_filing(conn: &mut DbConn, code: &str) -> AppResult<Arc<ProcedureDetail>> {
+    let missing = || AppError::invalid("procedure_code", "no such active procedure");
+    match catalogue::current_version(conn, code)? {
+        Some((version, true)) => catalogue::version_content(conn, version)?.ok_or_else(missing),
+        _ => Err(missing()),
     }
 }
 
@@ -330,44 +335,40 @@ fn step_deadline(
     }
 }
 
-/// The unit that performs a step at `level`: the unit the dossier was filed at, or its
-/// ancestor at that level (an inter-level procedure forwards the dossier up and back).
-fn step_unit(conn: &mut DbConn, row: &DossierRow, level: Level) -> AppResult<Unit> {
-    let filed = units::get(conn, row.unit())?.ok_or(AppError::NotFound)?;
-    if filed.level == level {
-        return Ok(filed);
+/// The unit that performs a step at `level` (its id and name): the unit the dossier was
+/// filed at, or its ancestor at that level (an inter-level procedure forwards the dossier up
+/// and back).
+fn step_unit(conn: &mut DbConn, p: &Placed, level: Level) -> AppResult<(Uuid, String)> {
+    if p.filed_level == level {
+        return Ok((p.row.unit(), p.filed_name.clone()));
     }
-    units::ancestors(conn, &filed)?
+    units::ancestors_on_path(conn, &p.filed_path)?
         .into_iter()
         .rev()
         .find(|u| u.level == level)
+        .map(|u| (u.id, u.name))
         .ok_or_else(|| {
             AppError::Conflict(format!(
                 "no {} unit above {} to forward the dossier to",
                 level.as_str(),
-                filed.name
+                p.filed_name
             ))
         })
 }
 
 /// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
 /// took the dossier in also records supplements and payments; a citizen acts on their own.
-fn require_at_holder(
-    conn: &mut DbConn,
-    caller: &Caller,
-    row: &DossierRow,
-    filing_desk_too: bool,
-) -> AppResult<()> {
+fn require_at_holder(caller: &Caller, p: &Placed, filing_desk_too: bool) -> AppResult<()> {
+    let row = &p.row;
     let ok = match caller.role {
         Role::Citizen => row.applicant() == Some(caller.user_id),
         Role::Clerk | Role::Officer => {
             caller.unit_id == Some(row.holder())
                 || (filing_desk_too && caller.unit_id == Some(row.unit()))
         }
-        Role::Approver => match caller.unit_id {
-            Some(root) => units::get(conn, row.holder())?.is_some_and(|u| u.is_within(root)),
-            None => false,
-        },
+        Role::Approver => caller
+            .unit_id
+            .is_some_and(|root| path_contains(&p.holder_path, root)),
         Role::Admin | Role::Supervisor => false,
     };
     if ok {
@@ -399,7 +400,7 @@ fn approval_step(p: &ProcedureDetail) -> Option<usize> {
 fn check_assignee(
     conn: &mut DbConn,
     assignee: Option<Uuid>,
-    unit: &Unit,
+    (unit, unit_name): (Uuid, &str),
     role: Role,
 ) -> AppResult<Option<Option<Uuid>>> {
     let Some(id) = assignee else {
@@ -407,7 +408,7 @@ fn check_assignee(
     };
     match crate::accounts::store::get(conn, id)? {
         Some(u)
-            if u.unit() == Some(unit.id)
+            if u.unit() == Some(unit)
                 && (u.role() == role || u.role() == Role::Approver)
                 && !u.disabled =>
         {
@@ -415,13 +416,14 @@ fn check_assignee(
         }
         _ => Err(AppError::invalid(
             "assignee_id",
-            format!("must be an active {} of {}", role.as_str(), unit.name),
+            format!("must be an active {} of {unit_name}", role.as_str()),
         )),
     }
 }
 
 /// Applies one transition: checks, the new state, the clock, the step and its holder, and the
-/// history event — all in the caller's transaction.
+/// history event. Everything before `store::apply` only reads; `apply` writes the change and
+/// its event atomically (one statement on PostgreSQL), so this runs under `Db::write_atomic`.
 pub fn transition(
     conn: &mut DbConn,
     cal: &Calendar,
@@ -433,7 +435,8 @@ pub fn transition(
     let action = act
         .action
         .ok_or_else(|| AppError::BadRequest("no action".to_owned()))?;
-    let row = load_visible(conn, caller, id)?;
+    let placed = load_placed(conn, caller, id)?;
+    let row = &placed.row;
     caller.require(action.roles())?;
     if caller.role == Role::Citizen && row.applicant() != Some(caller.user_id) {
         return Err(AppError::NotFound);
@@ -442,7 +445,7 @@ pub fn transition(
         action,
         Action::Supplement | Action::Pay | Action::Withdraw | Action::ReturnResult
     );
-    require_at_holder(conn, caller, &row, filing_desk_too)?;
+    require_at_holder(caller, &placed, filing_desk_too)?;
     if let Some(v) = act.expected_version.filter(|v| *v != row.version) {
         return Err(AppError::Conflict(format!(
             "dossier {} is at version {}, not {v}; reload it",
@@ -474,15 +477,15 @@ pub fn transition(
         .and_then(|i| usize::try_from(i).ok())
         .unwrap_or(0);
     // Moving to step `index`: who holds the dossier then, and that step's deadline.
-    let enter = |conn: &mut DbConn, index: usize| -> AppResult<(Unit, Changes)> {
+    let enter = |conn: &mut DbConn, index: usize| -> AppResult<((Uuid, String), Changes)> {
         let step = p
             .steps
             .get(index)
             .ok_or_else(|| AppError::Conflict("the workflow has no further step".to_owned()))?;
-        let unit = step_unit(conn, &row, step.unit_level)?;
+        let unit = step_unit(conn, &placed, step.unit_level)?;
         let ch = Changes {
             current_step: Some(i32::try_from(index).unwrap_or(i32::MAX)),
-            holder_unit_id: Some(unit.id),
+            holder_unit_id: Some(unit.0),
             step_started_at: Some(naive),
             step_due_at: step_deadline(cal, &p, index, at, a)?,
             ..Changes::default()
@@ -531,7 +534,7 @@ pub fn transition(
             }
             let (unit, mut ch) = enter(conn, next)?;
             let role = p.steps.get(next).map_or(Role::Officer, |s| s.role);
-            ch.assignee_id = check_assignee(conn, act.assignee_id, &unit, role)?;
+            ch.assignee_id = check_assignee(conn, act.assignee_id, (unit.0, &unit.1), role)?;
             ch.state = Some(to);
             ch
         }
@@ -639,20 +642,19 @@ pub fn transition(
             ))
         }
     };
-    let updated = store::update(conn, &row, changes, naive)?;
-    store::record(
+    store::apply(
         conn,
-        NewEvent {
-            dossier: &updated,
+        row,
+        changes,
+        store::Transition {
             action,
-            from: Some(from),
+            from,
             to,
             actor: Some(caller.user_id),
             role: caller.role,
             unit: caller.unit_id.or(Some(row.holder())),
-            at: naive,
             note: act.note.map(str::trim),
         },
-    )?;
-    Ok(updated)
+        naive,
+    )
 }

@@ -10,9 +10,10 @@ use uuid::Uuid;
 
 use super::model::{Action, State};
 use crate::accounts::model::Role;
-use crate::db::schema::{dossier_events, dossier_sequences, dossiers};
+use crate::db::schema::{dossier_events, dossier_sequences, dossiers, units};
 use crate::db::{id_of, utc, DbConn};
 use crate::error::{AppError, AppResult};
+use crate::units::model::{Level, UnitKind};
 
 /// How the dossier reached the desk (kênh nộp).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -315,6 +316,42 @@ pub fn get(conn: &mut DbConn, id: Uuid) -> AppResult<Option<DossierRow>> {
         .optional()?)
 }
 
+/// A dossier with the places it stands in the unit tree, in one query: the unit it was filed
+/// at and the path of the unit holding it (scope checks need no further reads).
+pub struct Placed {
+    pub row: DossierRow,
+    pub filed_name: String,
+    pub filed_level: Level,
+    pub filed_path: String,
+    pub holder_path: String,
+}
+
+pub fn get_placed(conn: &mut DbConn, id: Uuid) -> AppResult<Option<Placed>> {
+    let (filed, holder) = diesel::alias!(units as filed_units, units as holder_units);
+    let found = dossiers::table
+        .inner_join(filed.on(filed.field(units::id).eq(dossiers::unit_id)))
+        .inner_join(holder.on(holder.field(units::id).eq(dossiers::holder_unit_id)))
+        .filter(dossiers::id.eq(id.to_string()))
+        .select((
+            DossierRow::as_select(),
+            filed.field(units::name),
+            filed.field(units::kind),
+            filed.field(units::path),
+            holder.field(units::path),
+        ))
+        .first::<(DossierRow, String, String, String, String)>(conn)
+        .optional()?;
+    Ok(
+        found.map(|(row, filed_name, kind, filed_path, holder_path)| Placed {
+            row,
+            filed_name,
+            filed_level: UnitKind::parse(&kind).map_or(Level::Commune, UnitKind::level),
+            filed_path,
+            holder_path,
+        }),
+    )
+}
+
 pub fn by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<DossierRow>> {
     Ok(dossiers::table
         .filter(dossiers::code.eq(code))
@@ -381,14 +418,8 @@ pub struct Changes {
     pub return_channel: Option<&'static str>,
 }
 
-/// Applies `ch` if the dossier is still at `expected_version`; 409 if another change won.
-pub fn update(
-    conn: &mut DbConn,
-    row: &DossierRow,
-    ch: Changes,
-    at: NaiveDateTime,
-) -> AppResult<DossierRow> {
-    // The row as it will be: written below, and returned without reading it back.
+/// The row as it will be after `ch` at `at`: one version on.
+fn next_row(row: &DossierRow, ch: Changes, at: NaiveDateTime) -> DossierRow {
     let mut next = row.clone();
     next.version = row.version + 1;
     if let Some(s) = ch.state {
@@ -424,10 +455,69 @@ pub fn update(
         .map(str::to_owned)
         .or_else(|| row.return_channel.clone());
     next.updated_at = at;
-    let n = diesel::update(
+    next
+}
+
+/// What the history records about a transition besides the dossier's new figures.
+pub struct Transition<'a> {
+    pub action: Action,
+    pub from: State,
+    pub to: State,
+    pub actor: Option<Uuid>,
+    pub role: Role,
+    pub unit: Option<Uuid>,
+    pub note: Option<&'a str>,
+}
+
+/// Writes `ch` and its history event if the dossier is still at `row.version`, else 409.
+/// Atomic on its own: on PostgreSQL it is one statement (the update and the event insert in
+/// one `WITH`), so it needs no surrounding transaction; on SQLite it is two statements and
+/// runs inside the caller's transaction (see `Db::write_atomic`).
+pub fn apply(
+    conn: &mut DbConn,
+    row: &DossierRow,
+    ch: Changes,
+    step: Transition<'_>,
+    at: NaiveDateTime,
+) -> AppResult<DossierRow> {
+    let next = next_row(row, ch, at);
+    let written = match conn {
+        DbConn::Postgres(pg) => apply_pg(pg, row.version, &next, &step)?,
+        DbConn::Sqlite(_) => {
+            let n = update_row(conn, row.version, &next)?;
+            if n == 1 {
+                record(
+                    conn,
+                    NewEvent {
+                        dossier: &next,
+                        action: step.action,
+                        from: Some(step.from),
+                        to: step.to,
+                        actor: step.actor,
+                        role: step.role,
+                        unit: step.unit,
+                        at,
+                        note: step.note,
+                    },
+                )?;
+            }
+            n
+        }
+    };
+    if written == 0 {
+        return Err(AppError::Conflict(format!(
+            "dossier {} was changed by someone else (now past version {}); reload and retry",
+            row.code, row.version
+        )));
+    }
+    Ok(next)
+}
+
+fn update_row(conn: &mut DbConn, expected: i32, next: &DossierRow) -> AppResult<usize> {
+    Ok(diesel::update(
         dossiers::table
-            .filter(dossiers::id.eq(&row.id))
-            .filter(dossiers::version.eq(row.version)),
+            .filter(dossiers::id.eq(&next.id))
+            .filter(dossiers::version.eq(expected)),
     )
     .set((
         dossiers::version.eq(next.version),
@@ -450,14 +540,128 @@ pub fn update(
         dossiers::return_channel.eq(&next.return_channel),
         dossiers::updated_at.eq(next.updated_at),
     ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(AppError::Conflict(format!(
-            "dossier {} was changed by someone else (now past version {}); reload and retry",
-            row.code, row.version
-        )));
+    .execute(conn)?)
+}
+
+/// The update and its event in one PostgreSQL statement: the event is inserted only from the
+/// row the update returned, so a lost version race writes neither. One round trip, no
+/// BEGIN/COMMIT, and a named prepared statement (its text never varies), parsed and planned
+/// once per connection.
+struct ApplyPg<'a> {
+    expected: i32,
+    next: &'a DossierRow,
+    step: &'a Transition<'a>,
+    event_id: String,
+    actor: Option<String>,
+    unit: Option<String>,
+}
+
+impl diesel::query_builder::QueryId for ApplyPg<'_> {
+    type QueryId = ApplyPg<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+        let (n, e) = (self.next, self.step);
+        out.push_sql("WITH u AS (UPDATE dossiers SET version = ");
+        out.push_bind_param::<Integer, _>(&n.version)?;
+        out.push_sql(", state = ");
+        out.push_bind_param::<Text, _>(&n.state)?;
+        out.push_sql(", received_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.received_at)?;
+        out.push_sql(", due_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.due_at)?;
+        out.push_sql(", paused_since = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.paused_since)?;
+        out.push_sql(", resolved_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.resolved_at)?;
+        out.push_sql(", outcome = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.outcome)?;
+        out.push_sql(", returned_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.returned_at)?;
+        out.push_sql(", current_step = ");
+        out.push_bind_param::<Nullable<Integer>, _>(&n.current_step)?;
+        out.push_sql(", assignee_id = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.assignee_id)?;
+        out.push_sql(", holder_unit_id = ");
+        out.push_bind_param::<Text, _>(&n.holder_unit_id)?;
+        out.push_sql(", step_started_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.step_started_at)?;
+        out.push_sql(", step_due_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.step_due_at)?;
+        out.push_sql(", supplement_count = ");
+        out.push_bind_param::<Integer, _>(&n.supplement_count)?;
+        out.push_sql(", payment_channel = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.payment_channel)?;
+        out.push_sql(", paid_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.paid_at)?;
+        out.push_sql(", new_appointment_at = ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.new_appointment_at)?;
+        out.push_sql(", return_channel = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.return_channel)?;
+        out.push_sql(", updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&n.updated_at)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(&n.id)?;
+        out.push_sql(" AND version = ");
+        out.push_bind_param::<Integer, _>(&self.expected)?;
+        out.push_sql(
+            " RETURNING id) INSERT INTO dossier_events (id, dossier_id, seq, action, \
+             from_state, to_state, actor_id, actor_role, unit_id, at, note, due_at, step, \
+             step_due_at) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&self.event_id)?;
+        out.push_sql(", u.id, ");
+        out.push_bind_param::<Integer, _>(&n.version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(e.action.as_str())?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(e.from.as_str())?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&n.state)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.actor)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(e.role.as_str())?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.unit)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&n.updated_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&e.note)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.due_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Integer>, _>(&n.current_step)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Timestamp>, _>(&n.step_due_at)?;
+        out.push_sql(" FROM u");
+        Ok(())
     }
-    Ok(next)
+}
+
+impl RunQueryDsl<diesel::PgConnection> for ApplyPg<'_> {}
+
+fn apply_pg(
+    pg: &mut diesel::PgConnection,
+    expected: i32,
+    next: &DossierRow,
+    step: &Transition<'_>,
+) -> AppResult<usize> {
+    Ok(ApplyPg {
+        expected,
+        next,
+        step,
+        event_id: Uuid::now_v7().to_string(),
+        actor: step.actor.map(|u| u.to_string()),
+        unit: step.unit.map(|u| u.to_string()),
+    }
+    .execute(pg)?)
 }
 
 pub struct NewEvent<'a> {
@@ -520,42 +724,25 @@ pub fn history(conn: &mut DbConn, dossier: Uuid) -> AppResult<Vec<Event>> {
         .collect())
 }
 
-/// The next number of the day for `prefix`. The row lock (PostgreSQL) or the writer lock
-/// (SQLite) serialises concurrent intakes; the first intake of a day inserts the row, and a
-/// lost race for that insert falls back to the update, inside a savepoint.
+/// The next number of the day for `prefix`, in one upsert: the first intake of a day inserts
+/// the row, later ones bump it. The row lock (PostgreSQL) or the writer lock (SQLite)
+/// serialises concurrent intakes until their transactions end.
 pub fn next_sequence(conn: &mut DbConn, prefix: &str, day: NaiveDate) -> AppResult<i32> {
-    let key = || {
-        dossier_sequences::table
-            .filter(dossier_sequences::prefix.eq(prefix))
-            .filter(dossier_sequences::day.eq(day))
-    };
-    let bump = |c: &mut DbConn| {
-        diesel::update(key())
-            .set(dossier_sequences::last.eq(dossier_sequences::last + 1))
-            .execute(c)
-    };
-    if bump(conn)? == 0 {
-        let inserted = conn.transaction(|c| {
-            diesel::insert_into(dossier_sequences::table)
-                .values((
-                    dossier_sequences::prefix.eq(prefix),
-                    dossier_sequences::day.eq(day),
-                    dossier_sequences::last.eq(1),
-                ))
-                .execute(c)
-        });
-        match inserted {
-            Ok(_) => {}
-            Err(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => {
-                bump(conn)?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(key().select(dossier_sequences::last).first(conn)?)
+    // Upserts are backend SQL (the multi-backend query builder has no ON CONFLICT).
+    let upsert = diesel::insert_into(dossier_sequences::table)
+        .values((
+            dossier_sequences::prefix.eq(prefix),
+            dossier_sequences::day.eq(day),
+            dossier_sequences::last.eq(1),
+        ))
+        .on_conflict((dossier_sequences::prefix, dossier_sequences::day))
+        .do_update()
+        .set(dossier_sequences::last.eq(dossier_sequences::last + 1))
+        .returning(dossier_sequences::last);
+    Ok(match conn {
+        DbConn::Postgres(c) => upsert.get_result(c)?,
+        DbConn::Sqlite(c) => upsert.get_result(c)?,
+    })
 }
 
 /// `{prefix}-{yymmdd}-{nnnn}`.

@@ -259,11 +259,16 @@ pub fn subtree(
 
 /// The unit's ancestors, root first (the unit itself excluded).
 pub fn ancestors(conn: &mut DbConn, unit: &Unit) -> AppResult<Vec<Unit>> {
-    let ids: Vec<String> = super::model::path_ids(&unit.path)
+    ancestors_on_path(conn, &unit.path)
+}
+
+/// The units above the last one on `path`, root first.
+pub fn ancestors_on_path(conn: &mut DbConn, path: &str) -> AppResult<Vec<Unit>> {
+    let mut ids: Vec<String> = super::model::path_ids(path)
         .into_iter()
-        .filter(|id| *id != unit.id)
         .map(|id| id.to_string())
         .collect();
+    ids.pop();
     let rows = units::table
         .filter(units::id.eq_any(ids))
         .select(UnitRow::as_select())
