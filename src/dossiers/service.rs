@@ -508,7 +508,7 @@ pub fn transition(
         }
         Action::Reject | Action::Withdraw | Action::Stop => {
             if action == Action::Stop {
-                require_step_role(caller, &p, &row)?;
+                require_step_role(caller, &p, row)?;
             }
             Changes {
                 state: Some(to),
@@ -517,7 +517,7 @@ pub fn transition(
         }
         Action::Assign | Action::Advance => {
             if action == Action::Advance {
-                require_step_role(caller, &p, &row)?;
+                require_step_role(caller, &p, row)?;
             }
             let next = if action == Action::Assign && p.steps.len() <= 1 {
                 current
@@ -539,7 +539,7 @@ pub fn transition(
             ch
         }
         Action::RequestSupplement | Action::RequestPayment => {
-            require_step_role(caller, &p, &row)?;
+            require_step_role(caller, &p, row)?;
             let paused = clock().pause(at).map_err(clock_err)?;
             Changes {
                 state: Some(to),
@@ -571,7 +571,7 @@ pub fn transition(
             }
         }
         Action::SubmitForApproval => {
-            require_step_role(caller, &p, &row)?;
+            require_step_role(caller, &p, row)?;
             let target = p
                 .steps
                 .iter()
