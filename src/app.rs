@@ -43,6 +43,8 @@ pub struct AppState {
     pub calendar: crate::calendar::store::CalendarCache,
     /// The in-memory catalogue that public search reads.
     pub catalogue: crate::catalogue::index::CatalogueCache,
+    /// Uploaded documents.
+    pub blobs: crate::blobs::BlobStore,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
             calendar: Default::default(),
             catalogue: Default::default(),
+            blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),
         }
     }
 }
@@ -148,6 +151,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::get_dossier)
             .service(dossiers::routes::form)
             .service(dossiers::routes::rate)
+            .service(dossiers::routes::attach_document)
+            .service(dossiers::routes::list_documents)
+            .service(dossiers::routes::document_file)
             .service(dossiers::routes::receive)
             .service(dossiers::routes::reject)
             .service(dossiers::routes::withdraw)

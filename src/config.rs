@@ -23,7 +23,7 @@ pub struct ConfigArgs {
         global = true
     )]
     pub bind: String,
-    /// Directory for the SQLite database, the generated JWT secret and (later) documents.
+    /// Directory for the SQLite database, the generated JWT secret and documents.
     #[arg(
         long,
         env = "MOTCUA_DATA_DIR",
@@ -57,6 +57,18 @@ pub struct ConfigArgs {
     /// sets them; otherwise clients could pick their own address).
     #[arg(long, env = "MOTCUA_TRUST_PROXY", global = true)]
     pub trust_proxy: bool,
+    /// Where uploaded documents are kept (content-addressed); default DATA_DIR/documents.
+    /// Instances behind one load balancer must share it.
+    #[arg(long, env = "MOTCUA_DOCUMENTS_DIR", global = true)]
+    pub documents_dir: Option<PathBuf>,
+    /// Largest document upload, in MiB.
+    #[arg(
+        long,
+        env = "MOTCUA_MAX_UPLOAD_MB",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_upload_mb: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,6 +118,8 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub max_json_bytes: usize,
+    pub documents_dir: PathBuf,
+    pub max_upload_bytes: u64,
     pub login: LoginPolicy,
 }
 
@@ -115,6 +129,7 @@ impl std::fmt::Debug for Config {
             .field("database", &self.backend_name())
             .field("bind", &self.bind)
             .field("data_dir", &self.data_dir)
+            .field("documents_dir", &self.documents_dir)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .field("db_pool_size", &self.db_pool_size)
@@ -139,6 +154,8 @@ pub enum ConfigError {
     },
     #[error("invalid log filter `{0}`")]
     LogFilter(String),
+    #[error("MOTCUA_MAX_UPLOAD_MB must be between 1 and 1024 (got {0})")]
+    UploadLimit(u64),
 }
 
 const SECRET_FILE: &str = "jwt-secret";
@@ -155,6 +172,9 @@ impl Config {
         }
         tracing_subscriber::EnvFilter::try_new(&args.log)
             .map_err(|_| ConfigError::LogFilter(args.log.clone()))?;
+        if !(1..=1024).contains(&args.max_upload_mb) {
+            return Err(ConfigError::UploadLimit(args.max_upload_mb));
+        }
         let data_dir = args.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
             path: data_dir.clone(),
@@ -175,6 +195,10 @@ impl Config {
                 source,
             })?,
         };
+        let documents_dir = args
+            .documents_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("documents"));
         Ok(Config {
             database_url: SecretString::from(database_url),
             bind,
@@ -188,6 +212,8 @@ impl Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
             max_json_bytes: 256 * 1024,
+            documents_dir,
+            max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             login: LoginPolicy::default(),
         })
     }

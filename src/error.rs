@@ -55,8 +55,8 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("request body larger than {0} bytes")]
     PayloadTooLarge(usize),
-    #[error("content type must be application/json")]
-    UnsupportedMediaType,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("service temporarily unavailable: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -83,7 +83,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::PayloadTooLarge(_) => "payload-too-large",
-            AppError::UnsupportedMediaType => "unsupported-media-type",
+            AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -99,7 +99,7 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::PayloadTooLarge(_) => "Payload too large",
-            AppError::UnsupportedMediaType => "Unsupported media type",
+            AppError::UnsupportedMediaType(_) => "Unsupported media type",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal error",
         }
@@ -144,7 +144,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -168,6 +168,12 @@ impl ResponseError for AppError {
             _ => {}
         }
         res.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<std::io::Error> for AppError {
+    fn from(e: std::io::Error) -> Self {
+        AppError::internal(e)
     }
 }
 

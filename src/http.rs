@@ -50,7 +50,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
-                return Err(AppError::UnsupportedMediaType);
+                return Err(AppError::UnsupportedMediaType(
+                    "content type must be application/json".to_owned(),
+                ));
             }
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge(limit));

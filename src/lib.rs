@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod blobs;
 pub mod calendar;
 pub mod catalogue;
 pub mod config;

@@ -154,6 +154,8 @@ pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
         db_pool_size: 16,
         workers: None,
         trust_proxy: false,
+        documents_dir: None,
+        max_upload_mb: 20,
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

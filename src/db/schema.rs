@@ -167,6 +167,24 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         new_appointment_at -> Nullable<Timestamp>,
         return_channel -> Nullable<Text>,
+        documents_digitised -> Bool,
+        result_electronic -> Bool,
+    }
+}
+
+diesel::table! {
+    dossier_documents (id) {
+        id -> Text,
+        dossier_id -> Text,
+        kind -> Text,
+        required_index -> Nullable<Integer>,
+        filename -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        digitised -> Bool,
+        uploaded_by -> Nullable<Text>,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -224,6 +242,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_events,
     dossier_sequences,
     dossier_ratings,
+    dossier_documents,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -241,4 +260,5 @@ pub const TABLES: &[&str] = &[
     "dossier_events",
     "dossier_sequences",
     "dossier_ratings",
+    "dossier_documents",
 ];

@@ -1,6 +1,7 @@
 //! Dossiers (hồ sơ): the lifecycle of DOMAIN §3 and the deadline clock of DOMAIN §4.
 
 pub mod clock;
+pub mod documents;
 pub mod forms;
 pub mod model;
 pub mod routes;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::documents::{self, Attach, Document};
 use super::forms::{self, Form, FormKind};
 use super::model::{Action, State};
 use super::service::{
@@ -630,4 +631,140 @@ pub async fn track(
         })
         .await?;
     Ok(web::Json(out))
+}
+
+/// Attaches a file to the dossier; the body is the file itself. Its type is recognised from
+/// its content (PDF, JPEG, PNG, TIFF, WebP, DOCX, XLSX, ODT, ODS); the size is limited by
+/// `MOTCUA_MAX_UPLOAD_MB`. `application` copies while the dossier is at the desk (the
+/// applicant before intake, the desk after), `supplement` while a supplement is requested,
+/// `result` by the unit holding it until it is returned.
+#[utoipa::path(tag = "dossiers", params(Attach), security(("bearer" = [])),
+    request_body(content = documents::FileBytes, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses((status = 201, body = Document),
+        (status = 409, description = "Not at this point of the dossier's life", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/dossiers/{id}/documents")]
+pub async fn attach_document(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<Attach>,
+    payload: web::Payload,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let input = query.into_inner();
+    let max = state.blobs.max_bytes();
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(AppError::PayloadTooLarge(
+            usize::try_from(max).unwrap_or(usize::MAX),
+        ));
+    }
+    // Refuse before taking the bytes; `attach` checks again in its transaction. (Should the
+    // dossier move on in between, the stored file stays unreferenced: content-addressed, it
+    // is harmless and is reused by the next upload of the same bytes.)
+    let (input, who) = (std::sync::Arc::new(input), caller.clone());
+    let checked = input.clone();
+    state
+        .db
+        .read(move |c| documents::check(c, &who, id, &checked).map(|_| ()))
+        .await?;
+    let stored = state.blobs.put(payload).await?;
+    let doc = state
+        .db
+        .write(move |c| {
+            documents::attach(
+                c,
+                &caller,
+                id,
+                &input,
+                &stored,
+                store::now_instant().naive_utc(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+/// The documents attached to the dossier, oldest first.
+#[utoipa::path(tag = "dossiers", security(("bearer" = [])), responses((status = 200, body = Vec<Document>)))]
+#[get("/dossiers/{id}/documents")]
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Vec<Document>>> {
+    let id = id.into_inner();
+    let docs = state
+        .db
+        .read(move |c| {
+            service::load_visible(c, &caller, id)?;
+            documents::list(c, id)
+        })
+        .await?;
+    Ok(web::Json(docs))
+}
+
+/// Downloads one attached file, as an attachment with its recognised type.
+#[utoipa::path(tag = "dossiers", params(("document_id" = Uuid, Path, description = "The document")), security(("bearer" = [])),
+    responses((status = 200, description = "The file's bytes, with the type recognised at upload", body = documents::FileBytes, content_type = "application/octet-stream")))]
+#[get("/dossiers/{id}/documents/{document_id}")]
+pub async fn document_file(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    use actix_web::http::header::{
+        self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    };
+    let (id, document_id) = path.into_inner();
+    let doc = state
+        .db
+        .read(move |c| {
+            service::load_visible(c, &caller, id)?;
+            documents::get(c, id, document_id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    let file_path = state.blobs.path_of(&doc.sha256).ok_or(AppError::NotFound)?;
+    let file = actix_files::NamedFile::open_async(&file_path).await?;
+    let media_type = doc
+        .media_type
+        .parse()
+        .unwrap_or(actix_web::mime::APPLICATION_OCTET_STREAM);
+    let ascii: String = doc
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let file = file
+        .set_content_type(media_type)
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![
+                DispositionParam::Filename(ascii),
+                DispositionParam::FilenameExt(ExtendedValue {
+                    charset: Charset::Ext("UTF-8".to_owned()),
+                    language_tag: None,
+                    value: doc.filename.into_bytes(),
+                }),
+            ],
+        })
+        .use_etag(true)
+        .use_last_modified(false);
+    let mut res = file.into_response(&req);
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    Ok(res)
 }

@@ -358,7 +358,11 @@ fn step_unit(conn: &mut DbConn, p: &Placed, level: Level) -> AppResult<(Uuid, St
 
 /// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
 /// took the dossier in also records supplements and payments; a citizen acts on their own.
-fn require_at_holder(caller: &Caller, p: &Placed, filing_desk_too: bool) -> AppResult<()> {
+pub(super) fn require_at_holder(
+    caller: &Caller,
+    p: &Placed,
+    filing_desk_too: bool,
+) -> AppResult<()> {
     let row = &p.row;
     let ok = match caller.role {
         Role::Citizen => row.applicant() == Some(caller.user_id),

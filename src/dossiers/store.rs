@@ -85,6 +85,8 @@ pub struct DossierRow {
     pub paid_at: Option<NaiveDateTime>,
     pub new_appointment_at: Option<NaiveDateTime>,
     pub return_channel: Option<String>,
+    pub documents_digitised: bool,
+    pub result_electronic: bool,
 }
 
 impl DossierRow {
@@ -158,6 +160,11 @@ pub struct Dossier {
     pub new_appointment_at: Option<DateTime<Utc>>,
     /// How the result went back: `desk`, `post` or `electronic`.
     pub return_channel: Option<String>,
+    /// Every document the dossier was received with has an electronic copy (digitised at
+    /// intake: application copies can only be attached while it is at the desk).
+    pub documents_digitised: bool,
+    /// An electronic result document is attached.
+    pub result_electronic: bool,
     /// Early / on time / late, once resolved (DOMAIN §4).
     pub timeliness: Option<crate::calendar::model::Timeliness>,
     pub allowed_actions: Vec<Action>,
@@ -203,6 +210,8 @@ impl DossierRow {
             paid_at: self.paid_at.map(utc),
             new_appointment_at: self.new_appointment_at.map(utc),
             return_channel: self.return_channel.clone(),
+            documents_digitised: self.documents_digitised,
+            result_electronic: self.result_electronic,
             timeliness: match (self.resolved_at, self.due_at) {
                 (Some(r), Some(d)) => Some(crate::calendar::model::classify(utc(r), utc(d))),
                 _ => None,

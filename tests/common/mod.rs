@@ -65,6 +65,8 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
         db_pool_size: 8,
         workers: Some(2),
         trust_proxy: false,
+        documents_dir: None,
+        max_upload_mb: 20,
     }
 }
 

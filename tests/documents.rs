@@ -1,0 +1,469 @@
+//! Documents over HTTP: upload by content type, the size limit (declared and streamed), the
+//! content-addressed store, the digitised and electronic-result flags, scope on every read
+//! and write, and nothing left behind by a refused upload.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Resp, TestApp};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// A small but real PDF.
+fn pdf(text: &str) -> Vec<u8> {
+    format!(
+        "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% {text}\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    .into_bytes()
+}
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+struct World {
+    admin: String,
+    commune: String,
+    clerk: String,
+    officer: String,
+    other_clerk: String,
+    citizen: String,
+    other_citizen: String,
+}
+
+async fn citizen(app: &TestApp, id: &str, name: &str, phone: &str) -> String {
+    let password = format!("mat-khau-{id}");
+    let r = app
+        .post(
+            "/api/v1/citizens",
+            None,
+            json!({"citizen_id": id, "full_name": name, "phone": phone, "password": password}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    app.login(id, &password).await
+}
+
+async fn world(app: &TestApp) -> World {
+    let admin = app.admin().await;
+    let province = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let commune = app
+        .unit(&admin, "01843", "Phường Bắc Kạn", "ward", Some(&province))
+        .await;
+    let other = app
+        .unit(
+            &admin,
+            "01849",
+            "Xã Phong Quang",
+            "commune",
+            Some(&province),
+        )
+        .await;
+    let (_, clerk) = app.staff(&admin, "clerk", "clerk", Some(&commune)).await;
+    let (_, officer) = app
+        .staff(&admin, "officer", "officer", Some(&commune))
+        .await;
+    let (_, other_clerk) = app.staff(&admin, "other", "clerk", Some(&other)).await;
+    let spec = json!({
+        "code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "field": "Hộ tịch", "levels": ["commune"],
+        "agency": "UBND cấp xã", "processing_days": 3, "processing_note": null,
+        "required_documents": [{"name": "Tờ khai", "mandatory": true}, {"name": "Giấy chứng sinh", "mandatory": true}],
+        "online_level": "full",
+        "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&admin), spec)
+            .await
+            .status,
+        201
+    );
+    let citizen_token = citizen(app, "006095001234", "Nguyễn Văn An", "0912345678").await;
+    let other_citizen = citizen(app, "006095009999", "Trần Thị Bình", "0987654321").await;
+    World {
+        admin,
+        commune,
+        clerk,
+        officer,
+        other_clerk,
+        citizen: citizen_token,
+        other_citizen,
+    }
+}
+
+async fn file_online(app: &TestApp, w: &World) -> String {
+    let r = app
+        .post(
+            "/api/v1/dossiers",
+            Some(&w.citizen),
+            json!({"procedure_code": "1.001193", "unit_id": w.commune, "documents": [0, 1]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    dossier: &str,
+    query: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> Resp {
+    let res = app
+        .client
+        .post(format!(
+            "{}/api/v1/dossiers/{dossier}/documents?{query}",
+            app.base
+        ))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    TestApp::read(res).await
+}
+
+/// Files in the document store, and files left in its temporary area.
+fn store_files(app: &TestApp) -> (usize, usize) {
+    let root = app.state.blobs.root().to_owned();
+    let mut stored = 0;
+    let mut tmp = 0;
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return (0, 0);
+    };
+    for d in dirs {
+        let d = d.unwrap();
+        let n = std::fs::read_dir(d.path()).unwrap().count();
+        if d.file_name() == "tmp" {
+            tmp += n;
+        } else {
+            stored += n;
+        }
+    }
+    (stored, tmp)
+}
+
+async fn dossier(app: &TestApp, token: &str, id: &str) -> Value {
+    let r = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(token))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["dossier"].clone()
+}
+
+#[tokio::test]
+async fn copies_are_stored_by_content_and_mark_the_dossier_digitised() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = file_online(&app, &w).await;
+
+    // The applicant attaches the first paper before the desk has looked at it; the type comes
+    // from the bytes, not from the header.
+    let bytes = pdf("Tờ khai đăng ký khai sinh");
+    let r = upload(
+        &app,
+        &w.citizen,
+        &id,
+        "kind=application&required_index=0&filename=T%E1%BB%9D%20khai.pdf",
+        "application/octet-stream",
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["media_type"], "application/pdf");
+    assert_eq!(r.body["filename"], "Tờ khai.pdf");
+    assert_eq!(r.body["size_bytes"], bytes.len());
+    assert_eq!(r.body["digitised"], false);
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    assert_eq!(r.body["sha256"], digest.as_str());
+    let doc = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        dossier(&app, &w.citizen, &id).await["documents_digitised"],
+        false
+    );
+
+    // The desk receives it and scans the second paper: now every provided paper has a copy.
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = upload(
+        &app,
+        &w.clerk,
+        &id,
+        "kind=application&required_index=1&digitised=true&filename=giay-chung-sinh.png",
+        "image/png",
+        PNG.to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["media_type"], "image/png");
+    assert_eq!(r.body["digitised"], true);
+    let d = dossier(&app, &w.clerk, &id).await;
+    assert_eq!(d["documents_digitised"], true);
+    assert_eq!(d["result_electronic"], false);
+
+    // The same content again is a second record of one stored file.
+    let r = upload(
+        &app,
+        &w.clerk,
+        &id,
+        "kind=application&required_index=0",
+        "application/pdf",
+        bytes.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(store_files(&app), (2, 0));
+
+    let list = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/documents"),
+            Some(&w.citizen),
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body.as_array().unwrap().len(), 3);
+
+    // Download: the same bytes, the recognised type, the Vietnamese name kept.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/dossiers/{id}/documents/{doc}", app.base))
+        .bearer_auth(&w.citizen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''T%E1%BB%9D%20khai.pdf"),
+        "{disposition}"
+    );
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+
+    // Once processing starts, application copies are closed; the result is the officer's.
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/assign"),
+            Some(&w.clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = upload(
+        &app,
+        &w.clerk,
+        &id,
+        "kind=application&required_index=0",
+        "application/pdf",
+        pdf("muộn"),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.is_problem());
+    assert!(r.body["detail"].as_str().unwrap().contains("in_progress"));
+    let r = upload(
+        &app,
+        &w.citizen,
+        &id,
+        "kind=result",
+        "application/pdf",
+        pdf("kết quả"),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = upload(
+        &app,
+        &w.officer,
+        &id,
+        "kind=result&filename=trich-luc.pdf",
+        "application/pdf",
+        pdf("Trích lục khai sinh"),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        dossier(&app, &w.officer, &id).await["result_electronic"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn documents_are_invisible_outside_scope() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let id = file_online(&app, &w).await;
+    let r = upload(
+        &app,
+        &w.citizen,
+        &id,
+        "kind=application&required_index=0",
+        "application/pdf",
+        pdf("a"),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let doc = r.body["id"].as_str().unwrap().to_owned();
+    for token in [&w.other_citizen, &w.other_clerk] {
+        let r = upload(
+            &app,
+            token,
+            &id,
+            "kind=application&required_index=1",
+            "application/pdf",
+            pdf("b"),
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert!(r.is_problem());
+        let r = app
+            .get(&format!("/api/v1/dossiers/{id}/documents"), Some(token))
+            .await;
+        assert_eq!(r.status, 404);
+        let r = app
+            .get(
+                &format!("/api/v1/dossiers/{id}/documents/{doc}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status, 404);
+    }
+    // A document id under another dossier is not found there.
+    let other = file_online(&app, &w).await;
+    let r = app
+        .get(
+            &format!("/api/v1/dossiers/{other}/documents/{doc}"),
+            Some(&w.citizen),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    // The administrator sees dossiers but does not attach papers to them.
+    let r = upload(
+        &app,
+        &w.admin,
+        &id,
+        "kind=application&required_index=1",
+        "application/pdf",
+        pdf("c"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = app
+        .get(
+            "/api/v1/dossiers/00000000-0000-0000-0000-000000000000/documents",
+            Some(&w.citizen),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_nothing_behind() {
+    let app = TestApp::spawn_with(|c| c.max_upload_bytes = 4096).await;
+    let w = world(&app).await;
+    let id = file_online(&app, &w).await;
+
+    // Not a document type, whatever the header says.
+    for (ct, body) in [
+        (
+            "application/pdf",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        (
+            "image/png",
+            b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(),
+        ),
+        ("application/pdf", Vec::new()),
+    ] {
+        let r = upload(
+            &app,
+            &w.citizen,
+            &id,
+            "kind=application&required_index=0",
+            ct,
+            body,
+        )
+        .await;
+        assert!(
+            r.status == 415 || r.status == 400,
+            "{}: {}",
+            r.status,
+            r.body
+        );
+        assert!(r.is_problem(), "{}", r.body);
+    }
+    // Too large, declared up front.
+    let mut big = pdf("lớn");
+    big.resize(5000, b' ');
+    let r = upload(
+        &app,
+        &w.citizen,
+        &id,
+        "kind=application&required_index=0",
+        "application/pdf",
+        big.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.is_problem());
+    // Too large, streamed without a length: cut off at the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.chunks(1000).map(|c| Ok(c.to_vec())).collect();
+    let res = app
+        .client
+        .post(format!(
+            "{}/api/v1/dossiers/{id}/documents?kind=application&required_index=0",
+            app.base
+        ))
+        .bearer_auth(&w.citizen)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await;
+    // The server may answer before reading the whole body, or close the connection.
+    if let Ok(res) = res {
+        assert_eq!(res.status(), 413);
+    }
+    // Bad parameters.
+    for q in [
+        "kind=photo",
+        "kind=application&required_index=7",
+        "kind=application&digitised=true",
+        "kind=result&required_index=0",
+    ] {
+        let r = upload(&app, &w.citizen, &id, q, "application/pdf", pdf("x")).await;
+        assert!(
+            r.status == 400 || r.status == 422 || r.status == 403 || r.status == 409,
+            "{q}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(r.is_problem(), "{q}: {}", r.body);
+    }
+    let r = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/documents"),
+            Some(&w.citizen),
+        )
+        .await;
+    assert_eq!(r.body, json!([]));
+    assert_eq!(store_files(&app), (0, 0));
+    let d = dossier(&app, &w.citizen, &id).await;
+    assert_eq!(d["documents_digitised"], false);
+    assert_eq!(d["version"], 1, "a refused upload changes nothing");
+}
