@@ -576,6 +576,27 @@ async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
             .status,
         422
     );
+
+    // A withdrawn dossier leaves the default queue but can still be asked for by state.
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{}/withdraw", ids[0]),
+            Some(&w.clerk),
+            json!({"note": "Người nộp rút hồ sơ"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let queue = app.get("/api/v1/dossiers", Some(&w.clerk)).await;
+    assert_eq!(queue.body["total"], 2);
+    assert!(queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["id"] != ids[0].as_str()));
+    let withdrawn = app
+        .get("/api/v1/dossiers?state=withdrawn", Some(&w.clerk))
+        .await;
+    assert_eq!(withdrawn.body["total"], 1);
 }
 
 #[tokio::test]
@@ -696,12 +717,29 @@ async fn the_demo_files_realistic_dossiers_through_the_rules() {
         .find(|a| a.username == "giamsat.tinh")
         .unwrap();
     let token = app.login(&sup.username, &sup.password).await;
-    let all = app.get("/api/v1/dossiers?per_page=200", Some(&token)).await;
-    let total = all.body["total"].as_i64().unwrap();
+    let total = app
+        .db
+        .read_blocking(|c| {
+            use diesel::prelude::*;
+            use motcua::db::schema::dossiers;
+            Ok(dossiers::table.count().get_result::<i64>(c)?)
+        })
+        .unwrap();
     assert!(
         (250..=300).contains(&total),
         "a few hundred dossiers: {total}"
     );
+    // The queue holds the ones still to be worked on; the rest are asked for by state.
+    let pending = app.get("/api/v1/dossiers?per_page=200", Some(&token)).await;
+    assert!(
+        pending.body["total"].as_i64().unwrap() > 10,
+        "{}",
+        pending.body["total"]
+    );
+    let returned = app
+        .get("/api/v1/dossiers?state=returned&per_page=200", Some(&token))
+        .await;
+    assert!(returned.body["total"].as_i64().unwrap() > 100);
     let online = app.db.read_blocking(|c| {
         use diesel::prelude::*;
         use motcua::db::schema::dossiers;
@@ -716,7 +754,11 @@ async fn the_demo_files_realistic_dossiers_through_the_rules() {
         "online share near the seed's 73 %: {share}"
     );
     // Every demo dossier went through the rules: its state is its last event's.
-    for d in all.body["items"].as_array().unwrap().iter().take(40) {
+    let items = [&pending, &returned]
+        .iter()
+        .flat_map(|r| r.body["items"].as_array().unwrap().iter().take(20).cloned())
+        .collect::<Vec<_>>();
+    for d in &items {
         let full = app
             .get(
                 &format!("/api/v1/dossiers/{}", d["id"].as_str().unwrap()),
@@ -744,6 +786,15 @@ async fn the_demo_files_realistic_dossiers_through_the_rules() {
     app.load_demo().await;
     assert_eq!(
         app.get("/api/v1/dossiers", Some(&token)).await.body["total"],
-        total
+        pending.body["total"]
     );
+    let again = app
+        .db
+        .read_blocking(|c| {
+            use diesel::prelude::*;
+            use motcua::db::schema::dossiers;
+            Ok(dossiers::table.count().get_result::<i64>(c)?)
+        })
+        .unwrap();
+    assert_eq!(again, total);
 }

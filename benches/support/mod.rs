@@ -40,11 +40,24 @@ pub async fn load<F>(client: &reqwest::Client, secs: f64, make_request: F) -> St
 where
     F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    load_with(client, secs, CONNECTIONS, make_request).await
+}
+
+/// `load` with `connections` concurrent loops (1: the latency of one request on an idle server).
+pub async fn load_with<F>(
+    client: &reqwest::Client,
+    secs: f64,
+    connections: usize,
+    make_request: F,
+) -> Stats
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let make_request = Arc::new(make_request);
     for round in [0.5_f64, secs] {
         let deadline = Instant::now() + Duration::from_secs_f64(round);
         let mut tasks = Vec::new();
-        for c in 0..CONNECTIONS {
+        for c in 0..connections {
             let (client, make) = (client.clone(), make_request.clone());
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
@@ -59,7 +72,7 @@ where
                         }
                         _ => errors += 1,
                     }
-                    i += CONNECTIONS;
+                    i += connections;
                 }
                 (latencies, errors)
             }));
@@ -98,10 +111,15 @@ pub fn seconds() -> f64 {
 
 /// The databases to measure: a fresh SQLite file, and a fresh PostgreSQL database when
 /// BENCH_PG_URL names a server. Calls `run(name, url)` for each.
-/// BENCH_BACKENDS=sqlite or =postgres runs only that one.
+/// BENCH_BACKENDS=sqlite or =postgres runs only that one; BENCH_KEEP=1 keeps the databases
+/// (to look at query plans afterwards) and prints where they are.
 pub fn for_each_backend(run: impl Fn(&str, &str)) {
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
-    let dir = tempfile::tempdir().unwrap();
+    let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
+    let dir = tempfile::Builder::new().disable_cleanup(keep).tempdir().unwrap();
+    if keep {
+        println!("keeping {}", dir.path().display());
+    }
     if only.is_empty() || only.contains("sqlite") {
         run(
             "SQLite",
@@ -120,6 +138,10 @@ pub fn for_each_backend(run: impl Fn(&str, &str)) {
         let (head, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
         let url = format!("{}/{name}", head.rsplit_once('/').unwrap().0);
         run("PostgreSQL", &url);
+        if keep {
+            println!("keeping PostgreSQL database {name}");
+            return;
+        }
         std::thread::sleep(Duration::from_millis(200));
         let _ = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
     } else {

@@ -163,6 +163,8 @@ pub async fn intake(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
+    /// Only dossiers in this state; by default every dossier not yet final (returned,
+    /// rejected, withdrawn or stopped ones are left out).
     pub state: Option<State>,
     /// Only dossiers past their due date now.
     pub overdue: Option<bool>,

@@ -801,6 +801,11 @@ pub fn work_queue(
         .filter(|s| s.is_open() && **s != State::Submitted)
         .map(|s| s.as_str())
         .collect();
+    let pending: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| !s.is_final())
+        .map(|s| s.as_str())
+        .collect();
     let terms =
         f.q.as_deref()
             .map(crate::text::query_terms)
@@ -817,8 +822,10 @@ pub fn work_queue(
                     q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())))
                 }
             }
-            if let Some(s) = f.state {
-                q = q.filter(dossiers::state.eq(s.as_str()));
+            match f.state {
+                Some(s) => q = q.filter(dossiers::state.eq(s.as_str())),
+                // By default the queue is the work still to do: nothing final.
+                None => q = q.filter(dossiers::state.eq_any(pending.clone())),
             }
             if let Some(now) = f.overdue_at {
                 q = q.filter(dossiers::state.eq_any(open.clone())).filter(

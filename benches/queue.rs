@@ -1,0 +1,283 @@
+//! The work-queue benchmark: a province's tree (1 province, 10 districts, 200 communes) with
+//! BENCH_QUEUE_DOSSIERS dossiers (default 1,000,000) bulk-loaded — most of them long returned,
+//! a few percent still being worked on — then the queue requests staff make all day, at 32
+//! connections against the real server: a commune desk's queue, the same with a name search,
+//! and a district leader's overdue list over the district's subtree. Reports p50 / p99.
+//! `scripts/bench` runs it on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use motcua::accounts::model::Role;
+use motcua::accounts::store::{self as users, NewUser};
+use motcua::db::schema::dossiers;
+use motcua::db::DbConn;
+use motcua::units::model::UnitKind;
+use motcua::units::store::{self as units, NewUnit};
+use rand::{Rng, SeedableRng};
+use support::{ms, CONNECTIONS};
+
+const PASSWORD: &str = "bench-password-2026";
+const DISTRICTS: usize = 10;
+const COMMUNES_PER_DISTRICT: usize = 20;
+const BATCH: usize = 1000;
+
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
+    "Dương", "Lý", "Triệu", "Ma", "Nông", "Hà",
+];
+const MIDDLE: &[&str] = &["Văn", "Thị", "Minh", "Đức", "Ngọc", "Thanh", "Quang", "Hữu"];
+const GIVEN: &[&str] = &[
+    "An", "Bình", "Châu", "Dũng", "Đức", "Giang", "Hà", "Hoa", "Hùng", "Khánh", "Lan", "Linh",
+    "Mai", "Nam", "Phong", "Quân", "Sơn", "Thảo", "Trang", "Tuấn", "Vân", "Yến",
+];
+
+/// Pending states and their share among the dossiers still being worked on.
+const PENDING: &[(&str, u32)] = &[
+    ("submitted", 10),
+    ("received", 10),
+    ("in_progress", 55),
+    ("supplement_requested", 8),
+    ("awaiting_payment", 4),
+    ("awaiting_approval", 8),
+    ("resolved", 5),
+];
+
+struct World {
+    version_id: String,
+    communes: Vec<String>,
+}
+
+fn unit(
+    c: &mut DbConn,
+    code: String,
+    kind: UnitKind,
+    parent: Option<&motcua::units::model::Unit>,
+) -> motcua::error::AppResult<motcua::units::model::Unit> {
+    units::insert(
+        c,
+        NewUnit {
+            code: &code,
+            name: &format!("Đơn vị {code}"),
+            kind,
+            parent,
+            agency_code: None,
+            valid_from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            valid_to: None,
+        },
+    )
+}
+
+fn seed(db: &motcua::db::Db) -> World {
+    let hash = motcua::auth::password::hash(PASSWORD).unwrap();
+    db.write_blocking(|c| {
+        let province = unit(c, "06".into(), UnitKind::Province, None)?;
+        let mut communes = Vec::new();
+        let mut first_district = None;
+        for d in 0..DISTRICTS {
+            let district = unit(
+                c,
+                format!("{:03}", 58 + d),
+                UnitKind::District,
+                Some(&province),
+            )?;
+            for k in 0..COMMUNES_PER_DISTRICT {
+                let commune = unit(
+                    c,
+                    format!("{:05}", 1800 + d * 100 + k),
+                    UnitKind::Commune,
+                    Some(&district),
+                )?;
+                communes.push(commune);
+            }
+            if first_district.is_none() {
+                first_district = Some(district.id);
+            }
+        }
+        let staff = [
+            ("clerk", Role::Clerk, communes[0].id),
+            ("leader", Role::Approver, first_district.unwrap()),
+        ];
+        for (name, role, unit_id) in staff {
+            users::insert(
+                c,
+                NewUser {
+                    username: name,
+                    role,
+                    unit_id: Some(unit_id),
+                    full_name: name,
+                    password_hash: &hash,
+                    citizen_id: None,
+                    tax_code: None,
+                    phone: None,
+                    email: None,
+                },
+            )?;
+        }
+        let spec = motcua::catalogue::import::parse(motcua::demo::PROCEDURES)?
+            .into_iter()
+            .find(|s| s.code == "1.001193")
+            .unwrap();
+        let p = motcua::catalogue::store::create(c, &spec, None)?;
+        Ok(World {
+            version_id: p.summary.version_id.to_string(),
+            communes: communes.into_iter().map(|u| u.id.to_string()).collect(),
+        })
+    })
+    .unwrap()
+}
+
+/// Inserts `n` dossiers in batches of BATCH rows, one transaction each; returns the time.
+fn bulk_load(db: &motcua::db::Db, w: &World, n: usize) -> Duration {
+    let started = Instant::now();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    let now = chrono::Utc::now().naive_utc();
+    let pending_total: u32 = PENDING.iter().map(|(_, w)| w).sum();
+    let mut done = 0;
+    while done < n {
+        let rows: Vec<_> = (done..(done + BATCH).min(n))
+            .map(|i| {
+                let name = format!(
+                    "{} {} {}",
+                    FAMILY[rng.gen_range(0..FAMILY.len())],
+                    MIDDLE[rng.gen_range(0..MIDDLE.len())],
+                    GIVEN[rng.gen_range(0..GIVEN.len())]
+                );
+                let code = format!("BQ-{i:09}");
+                let unit = &w.communes[rng.gen_range(0..w.communes.len())];
+                // 4 % still being worked on, received in the last month; the rest returned
+                // over the past three years.
+                let (state, age_days) = if rng.gen_bool(0.04) {
+                    let mut pick = rng.gen_range(0..pending_total);
+                    let state = PENDING
+                        .iter()
+                        .find(|(_, w)| {
+                            let hit = pick < *w;
+                            pick = pick.saturating_sub(*w);
+                            hit
+                        })
+                        .unwrap()
+                        .0;
+                    (state, rng.gen_range(0..30))
+                } else {
+                    ("returned", rng.gen_range(30..1095))
+                };
+                let received: NaiveDateTime =
+                    now - TimeDelta::days(age_days) - TimeDelta::minutes(rng.gen_range(0..600));
+                let due = received + TimeDelta::days(rng.gen_range(1..20));
+                let received_at = (state != "submitted").then_some(received);
+                let due_at = (state != "submitted").then_some(due);
+                let resolved_at = matches!(state, "resolved" | "returned")
+                    .then(|| received + TimeDelta::days(rng.gen_range(1..25)));
+                (
+                    dossiers::id.eq(uuid::Uuid::now_v7().to_string()),
+                    dossiers::search_text.eq(motcua::text::fold(&format!("{code} {name}"))),
+                    dossiers::code.eq(code),
+                    dossiers::procedure_version_id.eq(w.version_id.clone()),
+                    dossiers::procedure_code.eq("1.001193"),
+                    dossiers::unit_id.eq(unit.clone()),
+                    dossiers::holder_unit_id.eq(unit.clone()),
+                    dossiers::channel.eq(if rng.gen_bool(0.73) { "online" } else { "desk" }),
+                    dossiers::state.eq(state),
+                    dossiers::version.eq(1),
+                    dossiers::applicant_name.eq(name),
+                    dossiers::documents.eq("[0]"),
+                    (
+                        dossiers::received_at.eq(received_at),
+                        dossiers::due_at.eq(due_at),
+                        dossiers::resolved_at.eq(resolved_at),
+                        dossiers::created_at.eq(received),
+                        dossiers::updated_at.eq(received),
+                    ),
+                )
+            })
+            .collect();
+        db.write_blocking(|c| {
+            let insert = diesel::insert_into(dossiers::table).values(rows);
+            match c {
+                DbConn::Postgres(pg) => insert.execute(pg)?,
+                DbConn::Sqlite(lite) => insert.execute(lite)?,
+            };
+            Ok(())
+        })
+        .unwrap();
+        done = (done + BATCH).min(n);
+        if done % 100_000 == 0 {
+            eprint!("\r  loaded {done} dossiers");
+        }
+    }
+    eprintln!();
+    db.read_blocking(|c| {
+        c.batch_execute("ANALYZE")?;
+        Ok(())
+    })
+    .unwrap();
+    started.elapsed()
+}
+
+fn run_backend(name: &str, url: &str, secs: f64, n: usize) {
+    let mut world = None;
+    let server = support::start(url, |db| world = Some(seed(db)));
+    let world = world.unwrap();
+    let load_time = bulk_load(&server.db, &world, n);
+    let base = server.base.clone();
+    let rt = support::client_runtime();
+    println!(
+        "\n{name}: {n} dossiers in {} units, loaded in {:.1} s ({:.0} rows/s); {CONNECTIONS} connections, {secs} s per query",
+        world.communes.len() + DISTRICTS + 1,
+        load_time.as_secs_f64(),
+        n as f64 / load_time.as_secs_f64()
+    );
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap();
+        let clerk = support::login(&client, &base, "clerk", PASSWORD).await;
+        let leader = support::login(&client, &base, "leader", PASSWORD).await;
+        let queries = [
+            ("commune desk queue", clerk.clone(), "/api/v1/dossiers"),
+            ("  … name search, returned", clerk, "/api/v1/dossiers?state=returned&q=nguyen%20van"),
+            ("district overdue list", leader, "/api/v1/dossiers?overdue=true"),
+        ];
+        for (label, token, path) in queries {
+            let url = format!("{base}{path}");
+            let probe: serde_json::Value = client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let (u, t) = (url.clone(), token.clone());
+            let alone = support::load_with(&client, secs / 2.0, 1, move |c, _| c.get(&u).bearer_auth(&t)).await;
+            let s = support::load(&client, secs, move |c, _| c.get(&url).bearer_auth(&token)).await;
+            println!(
+                "  {label:<28} alone: p50 {:>6.2} ms  p99 {:>6.2} ms │ {CONNECTIONS} conns: {:>7.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} matching, errors {})",
+                ms(alone.p50),
+                ms(alone.p99),
+                s.rps(),
+                ms(s.p50),
+                ms(s.p99),
+                probe["total"],
+                s.errors + alone.errors
+            );
+        }
+    });
+}
+
+fn main() {
+    let secs = support::seconds();
+    let n = std::env::var("BENCH_QUEUE_DOSSIERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    support::for_each_backend(|name, url| run_backend(name, url, secs, n));
+}
