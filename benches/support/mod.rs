@@ -116,7 +116,10 @@ pub fn seconds() -> f64 {
 pub fn for_each_backend(run: impl Fn(&str, &str)) {
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_default();
     let keep = std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1");
-    let dir = tempfile::Builder::new().disable_cleanup(keep).tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .disable_cleanup(keep)
+        .tempdir()
+        .unwrap();
     if keep {
         println!("keeping {}", dir.path().display());
     }
