@@ -144,6 +144,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(calendar::routes::create_day)
             .service(calendar::routes::delete_day)
             .service(calendar::routes::due)
+            .service(calendar::routes::working_hours)
+            .service(calendar::routes::set_working_hours)
             .service(dossiers::routes::work_queue)
             .service(dossiers::routes::file_dossier)
             .service(dossiers::routes::intake)

@@ -362,6 +362,7 @@ pub fn load_dossiers(
             [(rng.gen::<f64>().powi(3) * procedures.len() as f64) as usize % procedures.len()];
         let day = rng.gen_range(0..120);
         let start = cal
+            .base()
             .next_working_instant(
                 now - Duration::days(day) + Duration::minutes(rng.gen_range(0..600)),
             )

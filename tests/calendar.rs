@@ -171,3 +171,103 @@ async fn day_kinds_must_fit_the_weekday_and_only_national_admins_edit() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_province_sets_its_working_hours_and_its_due_dates_follow() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let p = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let q = app
+        .unit(&admin, "19", "Tỉnh Thái Nguyên", "province", None)
+        .await;
+    let c = app
+        .unit(&admin, "01843", "Phường Bắc Kạn", "ward", Some(&p))
+        .await;
+    let (_, province_admin) = app.staff(&admin, "quantri.tinh", "admin", Some(&p)).await;
+    let (_, clerk) = app.staff(&admin, "motcua.backan", "clerk", Some(&c)).await;
+    let hours = |id: &str| format!("/api/v1/units/{id}/working-hours");
+
+    let r = app.get(&hours(&p), Some(&clerk)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["default"], true);
+    assert_eq!(r.body["sessions"][1]["start"], "13:30");
+
+    // Evening hours, disjoint from the default ones: a due instant in them cannot be one
+    // computed in the default hours.
+    let evening = json!({"sessions": [{"start": "18:00", "end": "21:00"}]});
+    let put = |token: &str, id: &str, body: serde_json::Value| {
+        let url = format!("{}{}", app.base, hours(id));
+        let req = app.client.put(url).bearer_auth(token).json(&body);
+        async move { TestApp::read(req.send().await.unwrap()).await }
+    };
+    assert_eq!(put(&clerk, &p, evening.clone()).await.status, 403);
+    assert_eq!(put(&province_admin, &q, evening.clone()).await.status, 404);
+    let on_commune = put(&province_admin, &c, evening.clone()).await;
+    assert_eq!(on_commune.status, 422);
+    assert_eq!(on_commune.body["errors"][0]["field"], "id");
+    let r = put(&province_admin, &p, evening.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["default"], false);
+    assert_eq!(r.body["sessions"], evening["sessions"]);
+    assert_eq!(app.get(&hours(&p), Some(&clerk)).await.body, r.body);
+
+    // The calculator counts in the unit's province hours when asked.
+    let from = "2025-03-17T09:00:00+07:00";
+    let in_commune = app
+        .get(&format!("{}&unit_id={c}", due_url(from, "1")), Some(&clerk))
+        .await;
+    assert_eq!(in_commune.body["due_local"], "2025-03-17 21:00");
+    let standard = app.get(&due_url(from, "1"), Some(&clerk)).await;
+    assert_eq!(standard.body["due_local"], "2025-03-18 09:00");
+    let elsewhere = app
+        .get(&format!("{}&unit_id={q}", due_url(from, "1")), Some(&clerk))
+        .await;
+    assert_eq!(elsewhere.body["due_local"], "2025-03-18 09:00");
+
+    // A dossier received at the commune's desk is due in those hours.
+    let spec = json!({
+        "code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "field": "Hộ tịch", "levels": ["commune"],
+        "agency": "UBND cấp xã", "processing_days": 0.5, "processing_note": null,
+        "required_documents": [{"name": "Tờ khai", "mandatory": true}],
+        "online_level": "full",
+        "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&admin), spec)
+            .await
+            .status,
+        201
+    );
+    let d = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk",
+                   "applicant": {"name": "Trần Thị Bình", "citizen_id": "006190004321"},
+                   "documents": [0]}),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let received = d.body["received_at"].as_str().unwrap();
+    let expected = app
+        .get(
+            &format!("{}&unit_id={c}", due_url(received, "0.5")),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(d.body["due_at"], expected.body["due_at"]);
+    let local_time = &expected.body["due_local"].as_str().unwrap()[11..];
+    assert!(("18:00".."21:01").contains(&local_time), "{local_time}");
+
+    // Back to the default hours.
+    let r = put(&province_admin, &p, json!({"sessions": null})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["default"], true);
+    let again = app
+        .get(&format!("{}&unit_id={c}", due_url(from, "1")), Some(&clerk))
+        .await;
+    assert_eq!(again.body["due_local"], "2025-03-18 09:00");
+}

@@ -259,7 +259,10 @@ async fn an_inter_level_dossier_from_filing_to_return() {
     // Every due date, recomputed from the recorded instants.
     let db = app.db.clone();
     let cal = tokio::task::spawn_blocking(move || {
-        db.read_blocking(motcua::calendar::store::load).unwrap()
+        db.read_blocking(motcua::calendar::store::load)
+            .unwrap()
+            .base()
+            .clone()
     })
     .await
     .unwrap();

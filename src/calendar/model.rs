@@ -108,6 +108,45 @@ pub struct Calendar {
     hours: WorkingHours,
 }
 
+/// The calendar of every province: the national days with each province's working hours
+/// (DOMAIN §4: configurable per province), the default hours elsewhere.
+#[derive(Debug, Clone, Default)]
+pub struct Calendars {
+    base: Calendar,
+    by_province: std::collections::HashMap<uuid::Uuid, Calendar>,
+}
+
+impl Calendars {
+    pub fn new(
+        base: Calendar,
+        provinces: impl IntoIterator<Item = (uuid::Uuid, WorkingHours)>,
+    ) -> Calendars {
+        let by_province = provinces
+            .into_iter()
+            .map(|(id, hours)| (id, base.with_hours(hours)))
+            .collect();
+        Calendars { base, by_province }
+    }
+
+    /// The calendar with the default working hours.
+    pub fn base(&self) -> &Calendar {
+        &self.base
+    }
+
+    /// The calendar of the province (root unit) `id`.
+    pub fn of_province(&self, id: uuid::Uuid) -> &Calendar {
+        self.by_province.get(&id).unwrap_or(&self.base)
+    }
+
+    /// The calendar for a unit, by its tree path (its province is the path's first id).
+    pub fn for_path(&self, path: &str) -> &Calendar {
+        match crate::units::model::path_ids(path).first() {
+            Some(root) => self.of_province(*root),
+            None => &self.base,
+        }
+    }
+}
+
 /// No working time within this many days: the calendar data is broken (every day a holiday).
 const MAX_WALK_DAYS: i64 = 366 * 20;
 
@@ -147,6 +186,14 @@ impl Calendar {
 
     pub fn hours(&self) -> &WorkingHours {
         &self.hours
+    }
+
+    /// The same days with other working hours (a province's own).
+    pub fn with_hours(&self, hours: WorkingHours) -> Calendar {
+        Calendar {
+            hours,
+            ..self.clone()
+        }
     }
 
     /// Monday–Friday minus holidays, plus declared working Saturdays.
@@ -445,6 +492,34 @@ mod tests {
         assert!(WorkingHours::new(vec![(hm(13, 0), hm(12, 0))]).is_err());
         assert!(WorkingHours::new(vec![(hm(8, 0), hm(12, 0)), (hm(11, 0), hm(17, 0))]).is_err());
         assert!(WorkingHours::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn a_province_counts_in_its_own_hours() {
+        let afternoons = WorkingHours::new(vec![(hm(13, 0), hm(16, 0))]).unwrap();
+        let province = uuid::Uuid::from_u128(7);
+        let other = uuid::Uuid::from_u128(8);
+        let cals = Calendars::new(seeded(), [(province, afternoons.clone())]);
+        let commune_path = format!("/{province}/{}/", uuid::Uuid::from_u128(9));
+        assert_eq!(cals.for_path(&commune_path).hours(), &afternoons);
+        assert_eq!(cals.of_province(other).hours(), &WorkingHours::default());
+        assert_eq!(cals.for_path("").hours(), &WorkingHours::default());
+        let own = cals.for_path(&commune_path);
+        let w = TimeUnit::WorkingDays;
+        // One working day is three hours there: half a day from 09:00 ends at 14:30.
+        assert_eq!(
+            local(own.due_at(at("2025-03-17 09:00"), 0.5, w).unwrap()),
+            "2025-03-17 14:30"
+        );
+        assert_eq!(
+            local(cals.base().due_at(at("2025-03-17 09:00"), 0.5, w).unwrap()),
+            "2025-03-17 15:00"
+        );
+        // The days off are the national ones: 30/4, 1/5 and 2/5 (swapped) are off there too.
+        assert_eq!(
+            local(own.due_at(at("2025-04-29 15:30"), 0.5, w).unwrap()),
+            "2025-05-05 14:00"
+        );
     }
 
     #[test]

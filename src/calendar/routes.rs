@@ -1,7 +1,7 @@
 //! `/api/v1/calendar`: the days that depart from Monday–Friday (public), their administration
 //! (global administrators), and the due-date calculator.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -113,6 +113,8 @@ pub struct DueQuery {
     pub days: f64,
     /// Default `working_days`.
     pub time_unit: Option<TimeUnit>,
+    /// Count in the working hours of this unit's province (default: the standard hours).
+    pub unit_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -140,7 +142,18 @@ pub async fn due(
     if !q.days.is_finite() || !(0.0..=10_000.0).contains(&q.days) {
         return Err(AppError::invalid("days", "must be between 0 and 10000"));
     }
-    let calendar = state.calendar.get(&state.db).await?;
+    let calendars = state.calendar.get(&state.db).await?;
+    let calendar = match q.unit_id {
+        None => calendars.base(),
+        Some(id) => {
+            let unit = state
+                .db
+                .read(move |c| crate::units::store::get(c, id))
+                .await?
+                .ok_or_else(|| AppError::invalid("unit_id", "no such unit"))?;
+            calendars.for_path(&unit.path)
+        }
+    };
     let fail = |e: model::CalendarError| AppError::invalid("from", e.to_string());
     let counting_starts = calendar.next_working_instant(q.from).map_err(fail)?;
     let due_at = calendar
@@ -155,4 +168,67 @@ pub async fn due(
         due_date: local.date(),
         due_session: model::session_name(due_at),
     }))
+}
+
+/// A province's working hours (DOMAIN §4: configurable per province). Public reference data,
+/// like the unit tree: any signed-in caller reads them (a commune's clerk, its province's).
+#[utoipa::path(tag = "calendar", params(("id" = uuid::Uuid, Path, description = "A province (root unit)")),
+    security(("bearer" = [])), responses((status = 200, body = store::ProvinceHours)))]
+#[get("/units/{id}/working-hours")]
+pub async fn working_hours(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> AppResult<web::Json<store::ProvinceHours>> {
+    let id = id.into_inner();
+    let hours = state
+        .db
+        .read(move |c| {
+            crate::units::store::get(c, id)?.ok_or(AppError::NotFound)?;
+            store::hours_of_province(c, id)
+        })
+        .await?;
+    Ok(web::Json(hours))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetWorkingHours {
+    /// The day's sessions in local time, in order, not overlapping; `null` or empty restores
+    /// the default 07:30–11:30, 13:30–17:30.
+    pub sessions: Option<Vec<store::Session>>,
+}
+
+/// Sets a province's working hours: due dates of dossiers received from now on count in them.
+#[utoipa::path(tag = "calendar", params(("id" = uuid::Uuid, Path, description = "A province (root unit)")),
+    request_body = SetWorkingHours, security(("bearer" = [])),
+    responses((status = 200, body = store::ProvinceHours)))]
+#[put("/units/{id}/working-hours")]
+pub async fn set_working_hours(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    body: Json<SetWorkingHours>,
+) -> AppResult<web::Json<store::ProvinceHours>> {
+    caller.require(&[Role::Admin])?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let hours = match body.0.sessions.as_deref() {
+        None | Some([]) => None,
+        Some(sessions) => Some(store::hours_of(sessions)?),
+    };
+    let answer = state
+        .db
+        .write(move |c| {
+            let unit = crate::units::store::get_manageable(c, id, scope)?;
+            if unit.depth != 0 {
+                return Err(AppError::invalid(
+                    "id",
+                    "working hours are set per province: name the province, not one of its units",
+                ));
+            }
+            store::set_hours(c, id, hours.as_ref())
+        })
+        .await?;
+    state.calendar.invalidate();
+    Ok(web::Json(answer))
 }

@@ -224,6 +224,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    working_hours (unit_id) {
+        unit_id -> Text,
+        sessions -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -243,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_sequences,
     dossier_ratings,
     dossier_documents,
+    working_hours,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -261,4 +270,5 @@ pub const TABLES: &[&str] = &[
     "dossier_sequences",
     "dossier_ratings",
     "dossier_documents",
+    "working_hours",
 ];

@@ -13,7 +13,7 @@ use super::model::{Action, State};
 use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent, Placed};
 use crate::accounts::model::Role;
 use crate::auth::{Caller, Scope};
-use crate::calendar::model::{to_local, Calendar};
+use crate::calendar::model::{to_local, Calendar, Calendars};
 use crate::catalogue::model::OnlineLevel;
 use crate::catalogue::store::{self as catalogue, ProcedureDetail};
 use crate::db::DbConn;
@@ -224,7 +224,7 @@ pub struct DeskIntake<'a> {
 /// A clerk takes a dossier at the desk or from the post: received at once, clock running.
 pub fn intake(
     conn: &mut DbConn,
-    cal: &Calendar,
+    cals: &Calendars,
     caller: &Caller,
     input: DeskIntake<'_>,
     at: DateTime<Utc>,
@@ -248,6 +248,7 @@ pub fn intake(
     v.finish()?;
     let a = allowance(&p, channel)?;
     let unit = receiving_unit(conn, unit_id, "unit_id", at)?;
+    let cal = cals.for_path(&unit.path);
     let clock =
         Clock::start(cal, at, a).map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
     let first_step_due = step_deadline(cal, &p, 0, at, a)?;
@@ -430,7 +431,7 @@ fn check_assignee(
 /// its event atomically (one statement on PostgreSQL), so this runs under `Db::write_atomic`.
 pub fn transition(
     conn: &mut DbConn,
-    cal: &Calendar,
+    cals: &Calendars,
     caller: &Caller,
     id: Uuid,
     act: Act<'_>,
@@ -441,6 +442,8 @@ pub fn transition(
         .ok_or_else(|| AppError::BadRequest("no action".to_owned()))?;
     let placed = load_placed(conn, caller, id)?;
     let row = &placed.row;
+    // Deadlines count in the working hours of the province the dossier was filed in.
+    let cal = cals.for_path(&placed.filed_path);
     caller.require(action.roles())?;
     if caller.role == Role::Citizen && row.applicant() != Some(caller.user_id) {
         return Err(AppError::NotFound);
