@@ -295,7 +295,7 @@ pub fn load_dossiers(
 ) -> AppResult<usize> {
     use crate::dossiers::model::Action;
     use crate::dossiers::service::{
-        self, Act, DeskApplicant, DeskIntake, OnlineFiling, ReturnChannel,
+        self, Act, DeskApplicant, DeskIntake, OnlineFiling, PaymentChannel, ReturnChannel,
     };
     use crate::dossiers::store::Channel;
     use chrono::Duration;
@@ -517,6 +517,14 @@ pub fn load_dossiers(
             } else {
                 ReturnChannel::Desk
             });
+            // Fees as the seed province's (a few tens of thousands of đồng), ≈ 59 % paid online.
+            let amount_vnd = (action == Action::RequestPayment)
+                .then(|| [10_000, 20_000, 50_000, 100_000][rng.gen_range(0..4)]);
+            let payment_channel = (action == Action::Pay).then_some(if rng.gen::<f64>() < 0.59 {
+                PaymentChannel::Online
+            } else {
+                PaymentChannel::Desk
+            });
             service::transition(
                 conn,
                 &cal,
@@ -526,6 +534,8 @@ pub fn load_dossiers(
                     action: Some(action),
                     note,
                     return_channel: channel,
+                    amount_vnd,
+                    payment_channel,
                     ..Act::default()
                 },
                 t,

@@ -475,6 +475,70 @@ async fn denial_stop_and_apology_need_their_reasons() {
 }
 
 #[tokio::test]
+async fn a_fee_is_asked_in_dong_and_each_request_adds_to_it() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let officer = app
+        .staff(&w.admin, "chuyenvien.backan", "officer", Some(&w.commune))
+        .await
+        .1;
+    let r = app
+        .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Lê Văn Cường"}}))
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert!(r.body["fee_vnd"].is_null());
+    let url = |a: &str| format!("/api/v1/dossiers/{id}/{a}");
+    assert_eq!(
+        app.post(&url("assign"), Some(&w.clerk), json!({}))
+            .await
+            .status,
+        200
+    );
+    // This procedure publishes no amount: the officer must say how much.
+    let r = app
+        .post(&url("request_payment"), Some(&officer), json!({}))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "amount_vnd");
+    let r = app
+        .post(
+            &url("request_payment"),
+            Some(&officer),
+            json!({"amount_vnd": 30000}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["fee_vnd"], 30000);
+    assert!(r.body["paid_at"].is_null());
+    let r = app
+        .post(
+            &url("pay"),
+            Some(&w.clerk),
+            json!({"payment_channel": "desk"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["payment_channel"], "desk");
+    let r = app
+        .post(
+            &url("request_payment"),
+            Some(&officer),
+            json!({"amount_vnd": 20000}),
+        )
+        .await;
+    assert_eq!(r.body["fee_vnd"], 50000);
+    let r = app
+        .post(
+            &url("pay"),
+            Some(&w.clerk),
+            json!({"payment_channel": "online"}),
+        )
+        .await;
+    assert_eq!(r.body["payment_channel"], "online");
+    assert_eq!(r.body["fee_vnd"], 50000);
+}
+
+#[tokio::test]
 async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
     use diesel::prelude::*;
     use motcua::db::schema::dossiers;

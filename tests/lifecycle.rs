@@ -146,10 +146,20 @@ async fn an_inter_level_dossier_from_filing_to_return() {
         .post(
             &url("request_payment"),
             Some(&officer),
+            json!({"note": "Lệ phí", "amount_vnd": -5}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["errors"][0]["field"], "amount_vnd");
+    let r = app
+        .post(
+            &url("request_payment"),
+            Some(&officer),
             json!({"note": "Lệ phí 50.000 đồng"}),
         )
         .await;
     expect(&r, "awaiting_payment", &district);
+    assert_eq!(r.body["fee_vnd"], 50000, "the procedure's published fee");
     let r = app.post(&url("pay"), Some(&citizen), json!({})).await;
     expect(&r, "in_progress", &district);
     assert_eq!(r.body["payment_channel"], "online");

@@ -169,6 +169,7 @@ diesel::table! {
         return_channel -> Nullable<Text>,
         documents_digitised -> Bool,
         result_electronic -> Bool,
+        fee_vnd -> Nullable<BigInt>,
     }
 }
 

@@ -304,6 +304,9 @@ pub struct ActionBody {
     pub assignee_id: Option<Uuid>,
     /// `pay` recorded at the desk: `online` or `desk`.
     pub payment_channel: Option<PaymentChannel>,
+    /// `request_payment`: the amount asked, in đồng (default: the sum of the procedure's
+    /// published fee amounts; required when it publishes none).
+    pub amount_vnd: Option<i64>,
     /// `return_result`: `desk`, `post` or `electronic` (default `desk`).
     pub return_channel: Option<ReturnChannel>,
     /// `apologise`: the new appointment (Mẫu 04).
@@ -334,6 +337,7 @@ async fn act(
                 note: body.note.as_deref(),
                 assignee_id: body.assignee_id,
                 payment_channel: body.payment_channel,
+                amount_vnd: body.amount_vnd,
                 return_channel: body.return_channel,
                 new_due_at: body.new_due_at,
             };

@@ -293,6 +293,8 @@ pub struct Act<'a> {
     pub assignee_id: Option<Uuid>,
     /// `pay` recorded by the desk: `online` or `desk` (a citizen's payment is online).
     pub payment_channel: Option<PaymentChannel>,
+    /// `request_payment`: the amount asked, in đồng (default: the procedure's published fees).
+    pub amount_vnd: Option<i64>,
     /// `return_result`: how the result went back.
     pub return_channel: Option<ReturnChannel>,
     /// `apologise`: the new appointment.
@@ -393,6 +395,29 @@ fn require_step_role(caller: &Caller, p: &ProcedureDetail, row: &DossierRow) -> 
         Ok(())
     } else {
         Err(AppError::Forbidden)
+    }
+}
+
+/// The fee a payment request asks: the amount given, else the procedure's published amounts.
+fn fee_asked(p: &ProcedureDetail, given: Option<i64>) -> AppResult<i64> {
+    const MAX_VND: i64 = 1_000_000_000_000;
+    match given {
+        Some(a) if (1..=MAX_VND).contains(&a) => Ok(a),
+        Some(_) => Err(AppError::invalid(
+            "amount_vnd",
+            "must be a whole number of đồng between 1 and 1,000,000,000,000",
+        )),
+        None => {
+            let published: i64 = p.fees.iter().filter_map(|f| f.amount_vnd).sum();
+            if published > 0 {
+                Ok(published)
+            } else {
+                Err(AppError::invalid(
+                    "amount_vnd",
+                    "the procedure publishes no amount: give the amount asked",
+                ))
+            }
+        }
     }
 }
 
@@ -553,6 +578,11 @@ pub fn transition(
                 paused_since: Some(paused.paused_since.map(|t| t.naive_utc())),
                 supplement_count: (action == Action::RequestSupplement)
                     .then_some(row.supplement_count + 1),
+                fee_vnd: if action == Action::RequestPayment {
+                    Some(fee_asked(&p, act.amount_vnd)?)
+                } else {
+                    None
+                },
                 ..Changes::default()
             }
         }

@@ -87,6 +87,7 @@ pub struct DossierRow {
     pub return_channel: Option<String>,
     pub documents_digitised: bool,
     pub result_electronic: bool,
+    pub fee_vnd: Option<i64>,
 }
 
 impl DossierRow {
@@ -153,6 +154,9 @@ pub struct Dossier {
     pub step_due_at: Option<DateTime<Utc>>,
     /// Supplement requests so far.
     pub supplement_count: i32,
+    /// The fee asked with `request_payment`, in đồng (the total when asked more than once);
+    /// `null`: no fee was asked.
+    pub fee_vnd: Option<i64>,
     /// `online` or `desk`, once the fee is paid.
     pub payment_channel: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -206,6 +210,7 @@ impl DossierRow {
             returned_at: self.returned_at.map(utc),
             step_due_at: self.step_due_at.map(utc),
             supplement_count: self.supplement_count,
+            fee_vnd: self.fee_vnd,
             payment_channel: self.payment_channel.clone(),
             paid_at: self.paid_at.map(utc),
             new_appointment_at: self.new_appointment_at.map(utc),
@@ -421,6 +426,8 @@ pub struct Changes {
     pub step_started_at: Option<NaiveDateTime>,
     pub step_due_at: Option<NaiveDateTime>,
     pub supplement_count: Option<i32>,
+    /// A fee asked: added to what was asked before.
+    pub fee_vnd: Option<i64>,
     pub payment_channel: Option<&'static str>,
     pub paid_at: Option<NaiveDateTime>,
     pub new_appointment_at: Option<NaiveDateTime>,
@@ -458,6 +465,9 @@ fn next_row(row: &DossierRow, ch: Changes, at: NaiveDateTime) -> DossierRow {
         .map(str::to_owned)
         .or_else(|| row.payment_channel.clone());
     next.paid_at = ch.paid_at.or(row.paid_at);
+    if let Some(fee) = ch.fee_vnd {
+        next.fee_vnd = Some(row.fee_vnd.unwrap_or(0).saturating_add(fee));
+    }
     next.new_appointment_at = ch.new_appointment_at.or(row.new_appointment_at);
     next.return_channel = ch
         .return_channel
@@ -545,6 +555,7 @@ fn update_row(conn: &mut DbConn, expected: i32, next: &DossierRow) -> AppResult<
         dossiers::supplement_count.eq(next.supplement_count),
         dossiers::payment_channel.eq(&next.payment_channel),
         dossiers::paid_at.eq(next.paid_at),
+        dossiers::fee_vnd.eq(next.fee_vnd),
         dossiers::new_appointment_at.eq(next.new_appointment_at),
         dossiers::return_channel.eq(&next.return_channel),
         dossiers::updated_at.eq(next.updated_at),
@@ -575,7 +586,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
         let (n, e) = (self.next, self.step);
         out.push_sql("WITH u AS (UPDATE dossiers SET version = ");
         out.push_bind_param::<Integer, _>(&n.version)?;
@@ -609,6 +620,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
         out.push_bind_param::<Nullable<Text>, _>(&n.payment_channel)?;
         out.push_sql(", paid_at = ");
         out.push_bind_param::<Nullable<Timestamp>, _>(&n.paid_at)?;
+        out.push_sql(", fee_vnd = ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&n.fee_vnd)?;
         out.push_sql(", new_appointment_at = ");
         out.push_bind_param::<Nullable<Timestamp>, _>(&n.new_appointment_at)?;
         out.push_sql(", return_channel = ");

@@ -1,5 +1,6 @@
 -- A province's own working hours (DOMAIN §4), as its sessions in local time:
--- [["07:30","11:30"],["13:30","17:30"]]. Provinces without a row use that default.
+-- [{"start":"07:30","end":"11:30"},{"start":"13:30","end":"17:30"}]. Provinces without a row
+-- use that default.
 CREATE TABLE working_hours (
     unit_id TEXT PRIMARY KEY NOT NULL REFERENCES units(id),
     sessions TEXT NOT NULL,
