@@ -115,7 +115,11 @@ const PLAN: [(&str, usize, &str); 8] = [
     ("assign", 0, "{}"),
     ("request_supplement", 1, r#"{"note":"Bổ sung giấy tờ"}"#),
     ("supplement", 0, "{}"),
-    ("request_payment", 1, r#"{"note":"Lệ phí","amount_vnd":50000}"#),
+    (
+        "request_payment",
+        1,
+        r#"{"note":"Lệ phí","amount_vnd":50000}"#,
+    ),
     ("pay", 0, r#"{"payment_channel":"desk"}"#),
     ("submit_for_approval", 1, "{}"),
     ("approve", 2, "{}"),

@@ -301,6 +301,70 @@ async fn an_inter_level_dossier_from_filing_to_return() {
         cal.due_at(at(2), 5.0 * 0.5, TimeUnit::WorkingDays).unwrap(),
         "the appraisal step has half of the time"
     );
+    assert_eq!(
+        instant(&history[4]["step_due_at"]),
+        cal.add_working_seconds(
+            instant(&history[2]["step_due_at"]),
+            cal.working_seconds_between(at(3), at(4))
+        )
+        .unwrap(),
+        "the step's deadline moves by the supplement wait too"
+    );
+
+    // Mẫu 06: each step with the unit that held it, judged against the step's deadline.
+    let steps = full.body["steps"].as_array().unwrap();
+    let held: Vec<(i64, &str)> = steps
+        .iter()
+        .map(|s| (s["step"].as_i64().unwrap(), s["unit_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        held,
+        vec![
+            (0, commune.as_str()),
+            (1, district.as_str()),
+            (2, district.as_str()),
+            (3, commune.as_str())
+        ]
+    );
+    let ends = [at(2), at(7), at(8), at(9)];
+    for (s, end) in steps.iter().zip(ends) {
+        assert_eq!(instant(&s["ended_at"]), end);
+        let judged = classify(end, instant(&s["due_at"]));
+        assert_eq!(serde_json::to_value(judged).unwrap(), s["status"]);
+    }
+    assert_eq!(
+        instant(&steps[1]["due_at"]),
+        instant(&history[6]["step_due_at"])
+    );
+    let slip = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/control_slip"),
+            Some(&clerk),
+        )
+        .await;
+    assert_eq!(slip.status, 200, "{}", slip.body);
+    assert_eq!(slip.body["number"], "Mẫu số 06");
+    let items = slip.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert!(items[1]
+        .as_str()
+        .unwrap()
+        .starts_with("Bước 2. Thẩm định — Huyện Chợ Đồn: nhận lúc"));
+    let page = app
+        .client
+        .get(format!(
+            "{}/api/v1/dossiers/{id}/forms/control_slip?format=html",
+            app.base
+        ))
+        .bearer_auth(&clerk)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"));
+    assert!(page.contains("Thị trấn Bằng Lũng"));
     let d = &full.body["dossier"];
     let resolved = instant(&d["resolved_at"]);
     assert_eq!(resolved, at(8));

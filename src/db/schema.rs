@@ -205,6 +205,7 @@ diesel::table! {
         due_at -> Nullable<Timestamp>,
         step -> Nullable<Integer>,
         step_due_at -> Nullable<Timestamp>,
+        holder_unit_id -> Nullable<Text>,
     }
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::Action;
+use super::slip::{StepSpan, StepStatus};
 use super::store::{Dossier, Event};
 use crate::calendar::model::{session_name, to_local};
 use crate::catalogue::store::ProcedureDetail;
@@ -23,6 +24,8 @@ pub enum FormKind {
     Refusal,
     /// Mẫu 04: phiếu xin lỗi và hẹn lại ngày trả kết quả.
     Apology,
+    /// Mẫu 06: phiếu kiểm soát quá trình giải quyết hồ sơ.
+    ControlSlip,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -82,14 +85,47 @@ fn last_event(history: &[Event], action: Action) -> Option<&Event> {
     history.iter().rev().find(|e| e.action == action)
 }
 
+fn status_vi(s: StepStatus) -> &'static str {
+    match s {
+        StepStatus::Early => "trước hạn",
+        StepStatus::OnTime => "đúng hạn",
+        StepStatus::Late => "quá hạn",
+        StepStatus::WithinTime => "đang giải quyết, còn hạn",
+        StepStatus::Overdue => "đang giải quyết, đã quá hạn",
+    }
+}
+
+/// One line of the control slip: the step, who held it, when, its deadline and how it went.
+fn slip_item(p: &ProcedureDetail, span: &StepSpan, holder: &str) -> String {
+    let name = usize::try_from(span.step)
+        .ok()
+        .and_then(|i| p.steps.get(i))
+        .map_or("", |s| s.name.as_str());
+    let mut item = format!(
+        "Bước {}. {name} — {holder}: nhận lúc {}",
+        span.step + 1,
+        vietnamese_instant(span.started_at)
+    );
+    if let Some(due) = span.due_at {
+        item.push_str(&format!("; hạn {}", vietnamese_instant(due)));
+    }
+    if let Some(end) = span.ended_at {
+        item.push_str(&format!("; chuyển lúc {}", vietnamese_instant(end)));
+    }
+    item.push_str(&format!(" — {}.", status_vi(span.status)));
+    item
+}
+
 /// Builds a form, or `None` when the dossier's history does not call for it (no receipt
-/// before receipt, no refusal unless refused…).
+/// before receipt, no refusal unless refused…). `steps` are the control slip's spans with
+/// the name of the unit that held each (only the control slip reads them).
 pub fn build(
     kind: FormKind,
     d: &Dossier,
     p: &ProcedureDetail,
     unit_name: &str,
     history: &[Event],
+    steps: &[(StepSpan, String)],
 ) -> Option<Form> {
     let common = vec![
         line("Mã hồ sơ", d.code.clone()),
@@ -171,6 +207,34 @@ pub fn build(
                 vec![note(e)],
                 "Mong ông/bà thông cảm vì sự chậm trễ này.".to_owned(),
                 e.at,
+            )
+        }
+        FormKind::ControlSlip => {
+            let received = d.received_at?;
+            let last = history.last()?;
+            let mut lines = vec![line("Tiếp nhận lúc", vietnamese_instant(received))];
+            if let Some(due) = d.due_at {
+                lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
+            }
+            if let Some(t) = d.timeliness {
+                let verdict = match t {
+                    crate::calendar::model::Timeliness::Early => "Trước hạn",
+                    crate::calendar::model::Timeliness::OnTime => "Đúng hạn",
+                    crate::calendar::model::Timeliness::Late => "Quá hạn",
+                };
+                lines.push(line("Kết quả giải quyết", verdict));
+            }
+            (
+                "Mẫu số 06",
+                "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ",
+                lines,
+                Some("Quá trình giải quyết".to_owned()),
+                steps
+                    .iter()
+                    .map(|(span, holder)| slip_item(p, span, holder))
+                    .collect(),
+                "Bước quá hạn thuộc trách nhiệm của đơn vị giữ hồ sơ ở bước đó.".to_owned(),
+                last.at,
             )
         }
     };

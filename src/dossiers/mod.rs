@@ -6,4 +6,5 @@ pub mod forms;
 pub mod model;
 pub mod routes;
 pub mod service;
+pub mod slip;
 pub mod store;

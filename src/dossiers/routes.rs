@@ -25,8 +25,11 @@ use crate::http::{Json, Page, PageParams};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DossierWithHistory {
     pub dossier: Dossier,
-    /// Every hand-over, oldest first (the process-control slip, Mẫu 06).
+    /// Every hand-over, oldest first.
     pub history: Vec<Event>,
+    /// The process-control slip (Mẫu 06): each step, the unit that held it, its deadline and
+    /// whether it was done early, on time or late (or is still within time, or overdue).
+    pub steps: Vec<super::slip::StepSpan>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -284,9 +287,12 @@ pub async fn get_dossier(
         .db
         .read(move |c| {
             let row = service::load_visible(c, &caller, id)?;
+            let history = store::history(c, id)?;
+            let judged_at = row.paused_since.map_or_else(Utc::now, crate::db::utc);
             Ok(DossierWithHistory {
                 dossier: row.view(),
-                history: store::history(c, id)?,
+                steps: super::slip::spans(&history, judged_at),
+                history,
             })
         })
         .await?;
@@ -495,7 +501,19 @@ pub async fn form(
             .ok_or(AppError::NotFound)?;
             let unit = crate::units::store::get(c, row.unit())?.ok_or(AppError::NotFound)?;
             let history = store::history(c, id)?;
-            forms::build(kind, &row.view(), &p, &unit.name, &history).ok_or(AppError::NotFound)
+            let mut steps = Vec::new();
+            if kind == FormKind::ControlSlip {
+                let judged_at = row.paused_since.map_or_else(Utc::now, crate::db::utc);
+                for span in super::slip::spans(&history, judged_at) {
+                    let name = match span.unit_id {
+                        Some(u) => crate::units::store::get(c, u)?.map(|u| u.name),
+                        None => None,
+                    };
+                    steps.push((span, name.unwrap_or_default()));
+                }
+            }
+            forms::build(kind, &row.view(), &p, &unit.name, &history, &steps)
+                .ok_or(AppError::NotFound)
         })
         .await?;
     Ok(match query.format.unwrap_or(FormFormat::Json) {

@@ -14,7 +14,7 @@ use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent, Pla
 use crate::accounts::model::Role;
 use crate::auth::{Caller, Scope};
 use crate::calendar::model::{to_local, Calendar, Calendars};
-use crate::catalogue::model::OnlineLevel;
+use crate::catalogue::model::{OnlineLevel, SupplementPolicy};
 use crate::catalogue::store::{self as catalogue, ProcedureDetail};
 use crate::db::DbConn;
 use crate::error::{AppError, AppResult, Validator};
@@ -593,6 +593,24 @@ pub fn transition(
                 Wait::Payment
             };
             let resumed = clock().resume(cal, at, wait, a).map_err(clock_err)?;
+            // The step's deadline moves as the dossier's does: afresh after a supplement
+            // under `restart`, else by the working time spent waiting.
+            let step_due_at = match (wait, a.supplement_policy) {
+                (Wait::Supplement, SupplementPolicy::Restart) => {
+                    step_deadline(cal, &p, current, at, a)?
+                }
+                _ => match (row.step_due_at, row.paused_since) {
+                    (Some(due), Some(since)) => Some(
+                        cal.add_working_seconds(
+                            crate::db::utc(due),
+                            cal.working_seconds_between(crate::db::utc(since), at),
+                        )
+                        .map_err(|e| AppError::Conflict(e.to_string()))?
+                        .naive_utc(),
+                    ),
+                    (due, _) => due,
+                },
+            };
             let payment_channel =
                 (action == Action::Pay).then_some(match (caller.role, act.payment_channel) {
                     (Role::Citizen, _) | (_, Some(PaymentChannel::Online)) => "online",
@@ -601,6 +619,7 @@ pub fn transition(
             Changes {
                 state: Some(to),
                 due_at: Some(resumed.due_at.naive_utc()),
+                step_due_at,
                 paused_since: Some(None),
                 payment_channel,
                 paid_at: (action == Action::Pay).then_some(naive),

@@ -245,6 +245,8 @@ pub struct Event {
     /// The workflow step the dossier is at after this event, and that step's deadline.
     pub step: Option<i32>,
     pub step_due_at: Option<DateTime<Utc>>,
+    /// The unit holding the dossier after this event (whose step it is).
+    pub holder_unit_id: Option<Uuid>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -262,6 +264,7 @@ struct EventRow {
     due_at: Option<NaiveDateTime>,
     step: Option<i32>,
     step_due_at: Option<NaiveDateTime>,
+    holder_unit_id: Option<String>,
 }
 
 pub struct NewDossier<'a> {
@@ -635,7 +638,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
         out.push_sql(
             " RETURNING id) INSERT INTO dossier_events (id, dossier_id, seq, action, \
              from_state, to_state, actor_id, actor_role, unit_id, at, note, due_at, step, \
-             step_due_at) SELECT ",
+             step_due_at, holder_unit_id) SELECT ",
         );
         out.push_bind_param::<Text, _>(&self.event_id)?;
         out.push_sql(", u.id, ");
@@ -662,6 +665,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
         out.push_bind_param::<Nullable<Integer>, _>(&n.current_step)?;
         out.push_sql(", ");
         out.push_bind_param::<Nullable<Timestamp>, _>(&n.step_due_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&n.holder_unit_id)?;
         out.push_sql(" FROM u");
         Ok(())
     }
@@ -716,6 +721,7 @@ pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
             dossier_events::due_at.eq(e.dossier.due_at),
             dossier_events::step.eq(e.dossier.current_step),
             dossier_events::step_due_at.eq(e.dossier.step_due_at),
+            dossier_events::holder_unit_id.eq(&e.dossier.holder_unit_id),
         ))
         .execute(conn)?;
     Ok(())
@@ -742,6 +748,7 @@ pub fn history(conn: &mut DbConn, dossier: Uuid) -> AppResult<Vec<Event>> {
             due_at: r.due_at.map(utc),
             step: r.step,
             step_due_at: r.step_due_at.map(utc),
+            holder_unit_id: r.holder_unit_id.as_deref().map(id_of),
         })
         .collect())
 }

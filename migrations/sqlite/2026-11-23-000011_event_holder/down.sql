@@ -1,0 +1,1 @@
+ALTER TABLE dossier_events DROP COLUMN holder_unit_id;
