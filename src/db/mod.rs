@@ -57,10 +57,16 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
         if let DbConn::Sqlite(c) = conn {
             // synchronous=FULL: an acknowledged commit survives a power cut, not only a crash.
+            // mmap_size: pages are read from the OS page cache in place, shared by every
+            // connection, instead of copied into each connection's own 2 MB cache: at 1 M
+            // dossiers, 32 concurrent work-queue searches ran 4–7× faster (benches/queue.rs).
+            // Writes still go through write() and the WAL. SQLite caps it at its compile-time
+            // maximum (2 GB).
             c.batch_execute(&format!(
                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                  PRAGMA foreign_keys = ON;
-                 PRAGMA synchronous = FULL;"
+                 PRAGMA synchronous = FULL;
+                 PRAGMA mmap_size = 2147418112;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
