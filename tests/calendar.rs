@@ -212,6 +212,11 @@ async fn a_province_sets_its_working_hours_and_its_due_dates_follow() {
     assert_eq!(r.body["default"], false);
     assert_eq!(r.body["sessions"], evening["sessions"]);
     assert_eq!(app.get(&hours(&p), Some(&clerk)).await.body, r.body);
+    assert_eq!(
+        app.get(&hours(&c), Some(&clerk)).await.body,
+        r.body,
+        "a commune works its province's hours"
+    );
 
     // The calculator counts in the unit's province hours when asked.
     let from = "2025-03-17T09:00:00+07:00";

@@ -170,9 +170,10 @@ pub async fn due(
     }))
 }
 
-/// A province's working hours (DOMAIN §4: configurable per province). Public reference data,
-/// like the unit tree: any signed-in caller reads them (a commune's clerk, its province's).
-#[utoipa::path(tag = "calendar", params(("id" = uuid::Uuid, Path, description = "A province (root unit)")),
+/// The working hours that apply at a unit: its province's (DOMAIN §4: configurable per
+/// province); `unit_id` in the answer is the province. Public reference data, like the unit
+/// tree: any signed-in caller reads them.
+#[utoipa::path(tag = "calendar", params(("id" = uuid::Uuid, Path, description = "Any unit")),
     security(("bearer" = [])), responses((status = 200, body = store::ProvinceHours)))]
 #[get("/units/{id}/working-hours")]
 pub async fn working_hours(
@@ -184,8 +185,12 @@ pub async fn working_hours(
     let hours = state
         .db
         .read(move |c| {
-            crate::units::store::get(c, id)?.ok_or(AppError::NotFound)?;
-            store::hours_of_province(c, id)
+            let unit = crate::units::store::get(c, id)?.ok_or(AppError::NotFound)?;
+            let province = crate::units::model::path_ids(&unit.path)
+                .first()
+                .copied()
+                .unwrap_or(id);
+            store::hours_of_province(c, province)
         })
         .await?;
     Ok(web::Json(hours))
