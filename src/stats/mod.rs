@@ -1,0 +1,3 @@
+//! Statistics (DOMAIN §5): the processing report and the service-quality rates.
+
+pub mod model;

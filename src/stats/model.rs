@@ -1,0 +1,418 @@
+//! The processing report's figures (DOMAIN §5), defined once, on one dossier's life at a time.
+//! Pure: the reference path folds every dossier of a subtree through `Report::add`, and any
+//! faster path must give the same numbers.
+//!
+//! Periods are whole local days `[from, to)` (Asia/Ho_Chi_Minh): a figure "at `to`" is judged
+//! at the first instant of `to`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::calendar::model::{classify, to_utc, Timeliness};
+use crate::dossiers::model::State;
+use crate::dossiers::store::{Channel, Event};
+
+/// Whole local days from `from` to the day before `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Period {
+    pub from: NaiveDate,
+    /// The first day after the period.
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// `None` unless `from` is before `to`.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Option<Period> {
+        (from < to).then_some(Period { from, to })
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        to_utc(self.from.and_time(chrono::NaiveTime::MIN))
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        to_utc(self.to.and_time(chrono::NaiveTime::MIN))
+    }
+}
+
+/// How a dossier's processing ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Resolved(Timeliness),
+    Withdrawn,
+    Rejected,
+    Stopped,
+}
+
+/// The dossier's clock after one event: its due instant, and since when it stands still.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockMark {
+    pub at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paused_since: Option<DateTime<Utc>>,
+}
+
+/// What the report reads of one dossier, taken from its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Life {
+    pub channel: Channel,
+    pub received_at: Option<DateTime<Utc>>,
+    pub ended: Option<(DateTime<Utc>, Ending)>,
+    /// From receipt on, one mark per event, oldest first.
+    pub clock: Vec<ClockMark>,
+}
+
+fn waits(state: State) -> bool {
+    matches!(state, State::SupplementRequested | State::AwaitingPayment)
+}
+
+impl Life {
+    /// Reads the life from the history (oldest first).
+    pub fn from_history(channel: Channel, history: &[Event]) -> Life {
+        let mut life = Life {
+            channel,
+            received_at: None,
+            ended: None,
+            clock: Vec::new(),
+        };
+        let mut paused_since = None;
+        for e in history {
+            if life.ended.is_some() {
+                break;
+            }
+            if life.received_at.is_none() && e.to_state == State::Received {
+                life.received_at = Some(e.at);
+            }
+            let ending = match e.to_state {
+                State::Resolved => e.due_at.map(|due| Ending::Resolved(classify(e.at, due))),
+                State::Withdrawn => Some(Ending::Withdrawn),
+                State::Rejected => Some(Ending::Rejected),
+                State::Stopped => Some(Ending::Stopped),
+                _ => None,
+            };
+            if let Some(ending) = ending {
+                life.ended = Some((e.at, ending));
+            }
+            if life.received_at.is_some() {
+                paused_since = if waits(e.to_state) {
+                    paused_since.or(Some(e.at))
+                } else {
+                    None
+                };
+                life.clock.push(ClockMark {
+                    at: e.at,
+                    due_at: e.due_at,
+                    paused_since,
+                });
+            }
+        }
+        life
+    }
+
+    /// Whether the dossier, open at `x`, is past its due instant then (DOMAIN §4: a paused
+    /// clock is judged as of its pause).
+    pub fn overdue_at(&self, x: DateTime<Utc>) -> bool {
+        let Some(mark) = self.clock.iter().rev().find(|m| m.at < x) else {
+            return false;
+        };
+        match mark.due_at {
+            Some(due) => mark.paused_since.unwrap_or(x) > due,
+            None => false,
+        }
+    }
+
+    fn open_at(&self, x: DateTime<Utc>) -> bool {
+        self.received_at.is_some_and(|r| r < x) && self.ended.is_none_or(|(t, _)| t >= x)
+    }
+}
+
+/// The processing report of DOMAIN §5 for one set of dossiers and one period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    /// Received before the period, not finished at its start (kỳ trước chuyển qua).
+    pub carried_over: u64,
+    /// Received in the period (mới tiếp nhận), and by channel.
+    pub new: u64,
+    pub new_online: u64,
+    pub new_desk: u64,
+    pub new_post: u64,
+    /// Resolved in the period (đã giải quyết): early + on time + late.
+    pub resolved: u64,
+    pub early: u64,
+    pub on_time: u64,
+    pub late: u64,
+    /// Not finished at the period's end (đang giải quyết): within time + overdue.
+    pub unresolved: u64,
+    pub within_time: u64,
+    pub overdue: u64,
+    /// Ended in the period without a decision.
+    pub withdrawn: u64,
+    pub rejected: u64,
+    pub stopped: u64,
+}
+
+impl Report {
+    /// Counts one dossier's life into the report for `p`.
+    pub fn add(&mut self, life: &Life, p: &Period) {
+        let (start, end) = (p.start(), p.end());
+        if life.open_at(start) {
+            self.carried_over += 1;
+        }
+        if life.received_at.is_some_and(|r| (start..end).contains(&r)) {
+            self.new += 1;
+            match life.channel {
+                Channel::Online => self.new_online += 1,
+                Channel::Desk => self.new_desk += 1,
+                Channel::Post => self.new_post += 1,
+            }
+        }
+        if life.open_at(end) {
+            self.unresolved += 1;
+            if life.overdue_at(end) {
+                self.overdue += 1;
+            } else {
+                self.within_time += 1;
+            }
+        }
+        if let Some((_, ending)) = life.ended.filter(|(t, _)| (start..end).contains(t)) {
+            match ending {
+                Ending::Resolved(t) => {
+                    self.resolved += 1;
+                    match t {
+                        Timeliness::Early => self.early += 1,
+                        Timeliness::OnTime => self.on_time += 1,
+                        Timeliness::Late => self.late += 1,
+                    }
+                }
+                Ending::Withdrawn => self.withdrawn += 1,
+                Ending::Rejected => self.rejected += 1,
+                Ending::Stopped => self.stopped += 1,
+            }
+        }
+    }
+
+    /// Adds another report's figures (a child's, a day's).
+    pub fn merge(&mut self, o: &Report) {
+        self.carried_over += o.carried_over;
+        self.new += o.new;
+        self.new_online += o.new_online;
+        self.new_desk += o.new_desk;
+        self.new_post += o.new_post;
+        self.resolved += o.resolved;
+        self.early += o.early;
+        self.on_time += o.on_time;
+        self.late += o.late;
+        self.unresolved += o.unresolved;
+        self.within_time += o.within_time;
+        self.overdue += o.overdue;
+        self.withdrawn += o.withdrawn;
+        self.rejected += o.rejected;
+        self.stopped += o.stopped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::model::Role;
+    use crate::dossiers::model::Action;
+    use proptest::prelude::*;
+
+    /// Minutes after 00:00 local on 1 March 2025.
+    fn t(minutes: i64) -> DateTime<Utc> {
+        to_utc(
+            NaiveDate::from_ymd_opt(2025, 3, 1)
+                .unwrap()
+                .and_time(chrono::NaiveTime::MIN),
+        ) + chrono::Duration::minutes(minutes)
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 3, d).unwrap()
+    }
+
+    const DAY: i64 = 24 * 60;
+
+    fn ev(at: i64, to: State, due: Option<i64>) -> Event {
+        Event {
+            seq: 0,
+            action: Action::Receive,
+            from_state: None,
+            to_state: to,
+            actor_id: None,
+            actor_role: Role::Clerk,
+            unit_id: None,
+            at: t(at),
+            note: None,
+            due_at: due.map(t),
+            step: None,
+            step_due_at: None,
+            holder_unit_id: None,
+        }
+    }
+
+    fn report(lives: &[Life], from: u32, to: u32) -> Report {
+        let p = Period::new(day(from), day(to)).unwrap();
+        let mut r = Report::default();
+        for l in lives {
+            r.add(l, &p);
+        }
+        r
+    }
+
+    #[test]
+    fn a_dossier_counts_where_its_life_crosses_the_period() {
+        use State as S;
+        // Received 2 March 09:00, due 4 March 17:00, resolved 6 March: late.
+        let late = Life::from_history(
+            Channel::Online,
+            &[
+                ev(DAY + 540, S::Submitted, None),
+                ev(DAY + 600, S::Received, Some(3 * DAY + 1020)),
+                ev(2 * DAY, S::InProgress, Some(3 * DAY + 1020)),
+                ev(5 * DAY + 600, S::Resolved, Some(3 * DAY + 1020)),
+                ev(5 * DAY + 700, S::Returned, Some(3 * DAY + 1020)),
+            ],
+        );
+        assert_eq!(late.received_at, Some(t(DAY + 600)));
+        assert_eq!(
+            late.ended,
+            Some((t(5 * DAY + 600), Ending::Resolved(Timeliness::Late)))
+        );
+        // March 1–2: new, online, unresolved and within time on the 3rd.
+        let r = report(std::slice::from_ref(&late), 1, 3);
+        assert_eq!(
+            (r.new, r.new_online, r.unresolved, r.within_time),
+            (1, 1, 1, 1)
+        );
+        // March 3–5: carried over; overdue at the start of the 5th.
+        let r = report(std::slice::from_ref(&late), 3, 5);
+        assert_eq!((r.carried_over, r.new, r.overdue), (1, 0, 1));
+        // March 6: resolved late.
+        let r = report(std::slice::from_ref(&late), 6, 7);
+        assert_eq!(
+            (r.carried_over, r.resolved, r.late, r.unresolved),
+            (1, 1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn a_wait_for_the_applicant_is_judged_as_of_its_start() {
+        use State as S;
+        // Due 3 March 17:00; a supplement asked on the 3rd at 10:00, still awaited on the 10th.
+        let waiting = Life::from_history(
+            Channel::Desk,
+            &[
+                ev(DAY + 600, S::Received, Some(2 * DAY + 1020)),
+                ev(2 * DAY + 600, S::SupplementRequested, Some(2 * DAY + 1020)),
+            ],
+        );
+        let r = report(std::slice::from_ref(&waiting), 9, 10);
+        assert_eq!((r.unresolved, r.within_time, r.overdue), (1, 1, 0));
+        // Asked only on the 4th: it was overdue already.
+        let late_wait = Life::from_history(
+            Channel::Desk,
+            &[
+                ev(DAY + 600, S::Received, Some(2 * DAY + 1020)),
+                ev(3 * DAY + 600, S::SupplementRequested, Some(2 * DAY + 1020)),
+            ],
+        );
+        assert_eq!(report(std::slice::from_ref(&late_wait), 9, 10).overdue, 1);
+    }
+
+    #[test]
+    fn refused_and_withdrawn_before_receipt_count_only_as_such() {
+        use State as S;
+        let refused = Life::from_history(
+            Channel::Online,
+            &[ev(60, S::Submitted, None), ev(120, S::Rejected, None)],
+        );
+        let r = report(std::slice::from_ref(&refused), 1, 2);
+        assert_eq!(
+            r,
+            Report {
+                rejected: 1,
+                ..Report::default()
+            }
+        );
+    }
+
+    /// A random life through the state machine: actions tried in turn (impossible ones
+    /// skipped), minutes apart, the due date moved forward by waits.
+    fn any_life() -> impl Strategy<Value = Life> {
+        let step = (0usize..Action::ALL.len(), 1i64..(3 * DAY), 0i64..(2 * DAY));
+        (
+            0u8..3,
+            0i64..(10 * DAY),
+            1i64..(6 * DAY),
+            proptest::collection::vec(step, 0..14),
+        )
+            .prop_map(|(channel, start, allowance, steps)| {
+                let channel = [Channel::Online, Channel::Desk, Channel::Post][usize::from(channel)];
+                let mut state = if channel == Channel::Online {
+                    State::Submitted
+                } else {
+                    State::Received
+                };
+                let mut at = start;
+                let mut due = (state == State::Received).then_some(start + allowance);
+                let mut history = vec![ev(at, state, due)];
+                for (a, gap, shift) in steps {
+                    let Ok(next) = state.after(Action::ALL[a]) else {
+                        continue;
+                    };
+                    at += gap;
+                    if next == State::Received {
+                        due = Some(at + allowance);
+                    } else if waits(state) && !waits(next) {
+                        due = due.map(|d| d + shift);
+                    }
+                    state = next;
+                    history.push(ev(at, state, due));
+                }
+                Life::from_history(channel, &history)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn adjacent_periods_add_up_and_hand_over_what_is_open(
+            lives in proptest::collection::vec(any_life(), 0..40),
+            from in 1u32..6,
+            len1 in 1u32..8,
+            len2 in 1u32..8,
+        ) {
+            let mid = from + len1;
+            let to = mid + len2;
+            let (a, b, all) = (report(&lives, from, mid), report(&lives, mid, to), report(&lives, from, to));
+            // Flows add up over the two halves.
+            prop_assert_eq!(all.new, a.new + b.new);
+            prop_assert_eq!(all.new_online + all.new_desk + all.new_post, all.new);
+            prop_assert_eq!(all.resolved, a.resolved + b.resolved);
+            prop_assert_eq!(all.early + all.on_time + all.late, all.resolved);
+            prop_assert_eq!(all.late, a.late + b.late);
+            prop_assert_eq!(
+                (all.withdrawn, all.rejected, all.stopped),
+                (a.withdrawn + b.withdrawn, a.rejected + b.rejected, a.stopped + b.stopped)
+            );
+            // What is open at the middle is what the second half carries over.
+            prop_assert_eq!(a.unresolved, b.carried_over);
+            prop_assert_eq!((all.carried_over, all.unresolved, all.overdue), (a.carried_over, b.unresolved, b.overdue));
+            prop_assert_eq!(all.within_time + all.overdue, all.unresolved);
+            // Every received dossier is accounted for: what came in is what went out or stayed.
+            let p = Period::new(day(from), day(to)).unwrap();
+            let ended_unresolved = lives
+                .iter()
+                .filter(|l| l.received_at.is_some())
+                .filter(|l| l.ended.is_some_and(|(t, e)| {
+                    (p.start()..p.end()).contains(&t) && !matches!(e, Ending::Resolved(_))
+                }))
+                .count() as u64;
+            prop_assert_eq!(
+                all.carried_over + all.new,
+                all.resolved + all.unresolved + ended_unresolved
+            );
+        }
+    }
+}
