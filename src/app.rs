@@ -26,7 +26,7 @@ use crate::db::Db;
 use crate::error::{problem_type, AppError, AppResult, FieldError, Problem};
 use crate::http::{self, JsonLimit};
 use crate::telemetry::RequestSpan;
-use crate::{accounts, auth, calendar, catalogue, dossiers, units};
+use crate::{accounts, auth, calendar, catalogue, dossiers, stats, units};
 
 /// What every request handler shares.
 pub struct AppState {
@@ -171,7 +171,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::stop)
             .service(dossiers::routes::return_result)
             .service(dossiers::routes::apologise)
-            .service(dossiers::routes::track),
+            .service(dossiers::routes::track)
+            .service(stats::routes::processing_report),
     );
 }
 
@@ -192,6 +193,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
         (name = "procedures", description = "The procedure catalogue (thủ tục hành chính)"),
         (name = "dossiers", description = "Dossiers (hồ sơ): filing, intake, transitions, tracking"),
         (name = "calendar", description = "Working days, holidays and due dates (ngày làm việc, ngày nghỉ, ngày hẹn trả)"),
+        (name = "stats", description = "Statistics: the processing report (báo cáo tình hình giải quyết hồ sơ)"),
         (name = "health", description = "Liveness and readiness")
     )
 )]

@@ -876,6 +876,33 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/stats/report",
+            "/api/v1/stats/report?from=yesterday&to=2026-01-01",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/stats/report",
+            format!(
+                "/api/v1/stats/report?unit={}&from=2026-01-01&to=2025-01-01",
+                t.province
+            ),
+            None,
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/stats/report",
+            format!(
+                "/api/v1/stats/report?unit={}&from=2025-01-01&to=2026-01-01&group_by=week",
+                t.province
+            ),
+            None,
+            400,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

@@ -490,6 +490,16 @@ pub fn all_current(conn: &mut DbConn) -> AppResult<Vec<ProcedureSummary>> {
         .collect())
 }
 
+/// The field (lĩnh vực) of every procedure version, by version id.
+pub fn fields_of_versions(conn: &mut DbConn) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    Ok(procedure_versions::table
+        .select((procedure_versions::id, procedure_versions::field))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(id, field)| (id_of(&id), field))
+        .collect())
+}
+
 pub fn count(conn: &mut DbConn) -> AppResult<i64> {
     Ok(procedures::table.count().get_result(conn)?)
 }

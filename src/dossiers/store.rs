@@ -727,30 +727,85 @@ pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
     Ok(())
 }
 
+fn event_of(r: EventRow) -> Event {
+    Event {
+        seq: r.seq,
+        action: Action::parse(&r.action).unwrap_or(Action::Receive),
+        from_state: r.from_state.as_deref().and_then(State::parse),
+        to_state: State::parse(&r.to_state).unwrap_or(State::Submitted),
+        actor_id: r.actor_id.as_deref().map(id_of),
+        actor_role: Role::parse(&r.actor_role).unwrap_or(Role::Citizen),
+        unit_id: r.unit_id.as_deref().map(id_of),
+        at: utc(r.at),
+        note: r.note,
+        due_at: r.due_at.map(utc),
+        step: r.step,
+        step_due_at: r.step_due_at.map(utc),
+        holder_unit_id: r.holder_unit_id.as_deref().map(id_of),
+    }
+}
+
 pub fn history(conn: &mut DbConn, dossier: Uuid) -> AppResult<Vec<Event>> {
     let rows = dossier_events::table
         .filter(dossier_events::dossier_id.eq(dossier.to_string()))
         .order(dossier_events::seq.asc())
         .select(EventRow::as_select())
         .load(conn)?;
-    Ok(rows
+    Ok(rows.into_iter().map(event_of).collect())
+}
+
+/// What statistics read of a dossier besides its history.
+#[derive(Debug, Clone, Queryable)]
+pub struct Filed {
+    pub id: String,
+    pub unit_id: String,
+    pub channel: String,
+    pub procedure_code: String,
+    pub procedure_version_id: String,
+}
+
+/// The dossiers filed at `units` before `before`, each with its history (oldest first): what
+/// the statistics' reference path reads.
+pub fn filed_with_history(
+    conn: &mut DbConn,
+    units: &[String],
+    before: NaiveDateTime,
+) -> AppResult<Vec<(Filed, Vec<Event>)>> {
+    let filed: Vec<Filed> = dossiers::table
+        .filter(dossiers::unit_id.eq_any(units))
+        .filter(dossiers::created_at.lt(before))
+        .select((
+            dossiers::id,
+            dossiers::unit_id,
+            dossiers::channel,
+            dossiers::procedure_code,
+            dossiers::procedure_version_id,
+        ))
+        .load(conn)?;
+    let ids = dossiers::table
+        .filter(dossiers::unit_id.eq_any(units))
+        .filter(dossiers::created_at.lt(before))
+        .select(dossiers::id);
+    let events: Vec<(String, EventRow)> = dossier_events::table
+        .filter(dossier_events::dossier_id.eq_any(ids))
+        .order(dossier_events::seq.asc())
+        .select((dossier_events::dossier_id, EventRow::as_select()))
+        .load(conn)?;
+    // Grouped here rather than by walking both lists in id order: text order is the
+    // database's collation, which need not be Rust's.
+    let mut by_dossier: std::collections::HashMap<String, Vec<Event>> =
+        std::collections::HashMap::with_capacity(filed.len());
+    for (id, row) in events {
+        by_dossier.entry(id).or_default().push(event_of(row));
+    }
+    let out: Vec<(Filed, Vec<Event>)> = filed
         .into_iter()
-        .map(|r| Event {
-            seq: r.seq,
-            action: Action::parse(&r.action).unwrap_or(Action::Receive),
-            from_state: r.from_state.as_deref().and_then(State::parse),
-            to_state: State::parse(&r.to_state).unwrap_or(State::Submitted),
-            actor_id: r.actor_id.as_deref().map(id_of),
-            actor_role: Role::parse(&r.actor_role).unwrap_or(Role::Citizen),
-            unit_id: r.unit_id.as_deref().map(id_of),
-            at: utc(r.at),
-            note: r.note,
-            due_at: r.due_at.map(utc),
-            step: r.step,
-            step_due_at: r.step_due_at.map(utc),
-            holder_unit_id: r.holder_unit_id.as_deref().map(id_of),
+        .map(|f| {
+            let history = by_dossier.remove(&f.id).unwrap_or_default();
+            (f, history)
         })
-        .collect())
+        .collect();
+    Ok(out)
 }
 
 /// The next number of the day for `prefix`, in one upsert: the first intake of a day inserts

@@ -1,3 +1,5 @@
 //! Statistics (DOMAIN §5): the processing report and the service-quality rates.
 
 pub mod model;
+pub mod reference;
+pub mod routes;

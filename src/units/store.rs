@@ -101,6 +101,16 @@ pub fn get(conn: &mut DbConn, id: Uuid) -> AppResult<Option<Unit>> {
         .map(Unit::from))
 }
 
+/// Every unit, retired ones included (the statistics place dossiers in the tree with it).
+pub fn all(conn: &mut DbConn) -> AppResult<Vec<Unit>> {
+    Ok(units::table
+        .select(UnitRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Unit::from)
+        .collect())
+}
+
 /// The unit if it exists and is visible in `scope`, else 404.
 pub fn get_in_scope(conn: &mut DbConn, id: Uuid, scope: Scope) -> AppResult<Unit> {
     match get(conn, id)? {

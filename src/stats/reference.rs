@@ -1,0 +1,201 @@
+//! The reference path: every figure computed straight from the dossiers and their histories,
+//! through `model::Report::add`. Slow by design (it reads every event of the subtree); it is
+//! what any faster path must agree with.
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::model::{Life, Period, Report};
+use crate::db::{id_of, DbConn};
+use crate::dossiers::store::{self as dossiers, Channel};
+use crate::error::AppResult;
+use crate::units::model::{path_ids, Unit};
+
+/// Which tree the figures follow across a reorganisation (DOMAIN §1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tree {
+    /// Where each dossier was filed, in the tree of that time.
+    #[default]
+    Filed,
+    /// Today's tree: a retired unit's dossiers count at its successor (a unit retired without
+    /// one, like an abolished district, at its parent's successor).
+    Current,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// The unit's children (and the unit itself, for dossiers filed at it).
+    Child,
+    Procedure,
+    Field,
+    /// Each calendar month of the period (the first and last may be partial).
+    Month,
+}
+
+/// One group's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Group {
+    /// A unit id, a procedure code, a field, or `YYYY-MM`.
+    pub key: String,
+    pub label: String,
+    pub report: Report,
+}
+
+/// The unit each unit counts at in `tree`.
+pub fn placement(units: &[Unit], tree: Tree) -> HashMap<Uuid, Uuid> {
+    let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let current = |start: Uuid| -> Uuid {
+        let mut at = start;
+        // A chain longer than the tree means a cycle in the data: stop where we are.
+        for _ in 0..=units.len() {
+            let Some(u) = by_id.get(&at) else { break };
+            match (u.successor_id, u.valid_to, u.parent_id) {
+                (Some(next), _, _) => at = next,
+                (None, Some(_), Some(parent)) => at = parent,
+                _ => break,
+            }
+        }
+        at
+    };
+    units
+        .iter()
+        .map(|u| {
+            let at = match tree {
+                Tree::Filed => u.id,
+                Tree::Current => current(u.id),
+            };
+            (u.id, at)
+        })
+        .collect()
+}
+
+/// The child of `root` whose subtree holds `unit`, or `root` itself.
+fn child_of(root: &Unit, unit: &Unit) -> Uuid {
+    let ids = path_ids(&unit.path);
+    match ids.iter().position(|id| *id == root.id) {
+        Some(i) => ids.get(i + 1).copied().unwrap_or(root.id),
+        None => root.id,
+    }
+}
+
+/// The months of the period, each as its own period.
+pub fn months(p: &Period) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut from = p.from;
+    while from < p.to {
+        let next = if from.month() == 12 {
+            chrono::NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)
+        } else {
+            chrono::NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)
+        };
+        let to = next.map_or(p.to, |n| n.min(p.to));
+        out.push(Period { from, to });
+        from = to;
+    }
+    out
+}
+
+fn month_key(m: &Period) -> String {
+    format!("{:04}-{:02}", m.from.year(), m.from.month())
+}
+
+fn month_label(m: &Period) -> String {
+    format!("Tháng {:02}/{}", m.from.month(), m.from.year())
+}
+
+/// The report for `root` over `period`, and its groups.
+pub fn report(
+    conn: &mut DbConn,
+    root: &Unit,
+    period: &Period,
+    tree: Tree,
+    group_by: Option<GroupBy>,
+) -> AppResult<(Report, Vec<Group>)> {
+    let units = crate::units::store::all(conn)?;
+    let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let placed = placement(&units, tree);
+    // The filed units whose dossiers count here, each with the unit it counts at.
+    let members: HashMap<String, &Unit> = units
+        .iter()
+        .filter_map(|u| {
+            let at = by_id.get(placed.get(&u.id)?)?;
+            at.is_within(root.id).then(|| (u.id.to_string(), *at))
+        })
+        .collect();
+    let unit_ids: Vec<String> = members.keys().cloned().collect();
+    let end = period.end().naive_utc();
+    let fields = match group_by {
+        Some(GroupBy::Field) => crate::catalogue::store::fields_of_versions(conn)?,
+        _ => HashMap::new(),
+    };
+    let month_periods = months(period);
+    let mut total = Report::default();
+    // Every child and every month is listed, with zeros where nothing happened.
+    let mut groups: HashMap<String, (String, Report)> = match group_by {
+        Some(GroupBy::Child) => units
+            .iter()
+            .filter(|u| u.parent_id == Some(root.id))
+            .filter(|u| tree == Tree::Filed || u.valid_to.is_none())
+            .map(|u| (u.id.to_string(), (u.name.clone(), Report::default())))
+            .collect(),
+        Some(GroupBy::Month) => month_periods
+            .iter()
+            .map(|m| (month_key(m), (month_label(m), Report::default())))
+            .collect(),
+        _ => HashMap::new(),
+    };
+    for chunk in unit_ids.chunks(500) {
+        for (filed, history) in dossiers::filed_with_history(conn, chunk, end)? {
+            let channel = Channel::parse(&filed.channel);
+            let life = Life::from_history(channel, &history);
+            total.add(&life, period);
+            let Some(group_by) = group_by else { continue };
+            if group_by == GroupBy::Month {
+                for m in &month_periods {
+                    groups
+                        .entry(month_key(m))
+                        .or_insert_with(|| (month_label(m), Report::default()))
+                        .1
+                        .add(&life, m);
+                }
+                continue;
+            }
+            let (key, label) = match group_by {
+                GroupBy::Child => {
+                    let at = members.get(&filed.unit_id).copied().unwrap_or(root);
+                    let child = child_of(root, at);
+                    let name = by_id
+                        .get(&child)
+                        .map_or_else(String::new, |u| u.name.clone());
+                    (child.to_string(), name)
+                }
+                GroupBy::Procedure => (filed.procedure_code.clone(), filed.procedure_code.clone()),
+                GroupBy::Field => {
+                    let field = fields
+                        .get(&id_of(&filed.procedure_version_id))
+                        .cloned()
+                        .unwrap_or_default();
+                    (field.clone(), field)
+                }
+                GroupBy::Month => continue,
+            };
+            groups
+                .entry(key)
+                .or_insert_with(|| (label, Report::default()))
+                .1
+                .add(&life, period);
+        }
+    }
+    let mut groups: Vec<Group> = groups
+        .into_iter()
+        .map(|(key, (label, report))| Group { key, label, report })
+        .collect();
+    groups.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+    Ok((total, groups))
+}

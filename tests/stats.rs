@@ -1,0 +1,215 @@
+//! The processing report over HTTP, on the demo province: groups add up to the total, the
+//! counts match the dossiers in the database, and the report is scoped.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestApp;
+use diesel::prelude::*;
+use motcua::db::schema::{dossiers, units};
+use serde_json::Value;
+
+const FIGURES: [&str; 15] = [
+    "carried_over",
+    "new",
+    "new_online",
+    "new_desk",
+    "new_post",
+    "resolved",
+    "early",
+    "on_time",
+    "late",
+    "unresolved",
+    "within_time",
+    "overdue",
+    "withdrawn",
+    "rejected",
+    "stopped",
+];
+
+fn figure(r: &Value, name: &str) -> i64 {
+    r[name].as_i64().unwrap_or_else(|| panic!("{name} in {r}"))
+}
+
+/// Every figure of the total is the sum over the groups.
+fn assert_groups_add_up(body: &Value, figures: &[&str]) {
+    let groups = body["groups"].as_array().unwrap();
+    assert!(!groups.is_empty());
+    for f in figures {
+        let sum: i64 = groups.iter().map(|g| figure(&g["report"], f)).sum();
+        assert_eq!(sum, figure(&body["total"], f), "{f}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let login = |name: &str| {
+        let a = accounts.iter().find(|a| a.username == name).unwrap();
+        app.login(&a.username, &a.password)
+    };
+    let sup = login("giamsat.tinh").await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let tomorrow = today + chrono::Duration::days(1);
+
+    // The whole life of every demo dossier.
+    let all_time = app
+        .get(
+            &format!("/api/v1/stats/report?from=2020-01-01&to={tomorrow}&group_by=child"),
+            Some(&sup),
+        )
+        .await;
+    assert_eq!(all_time.status, 200, "{}", all_time.body);
+    assert_eq!(all_time.body["unit_code"], "19");
+    assert_groups_add_up(&all_time.body, &FIGURES);
+    let total = &all_time.body["total"];
+    assert_eq!(figure(total, "carried_over"), 0);
+
+    // Against the database: received and resolved dossiers of the subtree.
+    let root = all_time.body["unit_id"].as_str().unwrap().to_owned();
+    let (received, resolved, online, ended_otherwise) = app
+        .db
+        .read_blocking(move |c| {
+            let path: String = units::table.find(&root).select(units::path).first(c)?;
+            let in_tree = units::table
+                .filter(units::path.like(format!("{path}%")))
+                .select(units::id);
+            let base = || dossiers::table.filter(dossiers::unit_id.eq_any(in_tree.clone()));
+            let received = base()
+                .filter(dossiers::received_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)?;
+            let resolved = base()
+                .filter(dossiers::resolved_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)?;
+            let online = base()
+                .filter(dossiers::received_at.is_not_null())
+                .filter(dossiers::channel.eq("online"))
+                .count()
+                .get_result::<i64>(c)?;
+            let ended_otherwise = base()
+                .filter(dossiers::received_at.is_not_null())
+                .filter(dossiers::state.eq_any(["withdrawn", "rejected", "stopped"]))
+                .count()
+                .get_result::<i64>(c)?;
+            Ok((received, resolved, online, ended_otherwise))
+        })
+        .unwrap();
+    assert!(received > 50, "the demo files in this province: {received}");
+    assert_eq!(figure(total, "new"), received);
+    assert_eq!(figure(total, "new_online"), online);
+    assert_eq!(figure(total, "resolved"), resolved);
+    assert_eq!(
+        figure(total, "new"),
+        figure(total, "resolved") + figure(total, "unresolved") + ended_otherwise,
+        "what came in was decided, ended otherwise, or is still open"
+    );
+
+    // The last 90 days by month: flows add up; the figures at the start and end are the
+    // first and last month's.
+    let from = today - chrono::Duration::days(90);
+    let months = app
+        .get(
+            &format!("/api/v1/stats/report?from={from}&to={tomorrow}&group_by=month"),
+            Some(&sup),
+        )
+        .await;
+    assert_eq!(months.status, 200, "{}", months.body);
+    let flows = [
+        "new",
+        "new_online",
+        "new_desk",
+        "new_post",
+        "resolved",
+        "early",
+        "on_time",
+        "late",
+        "withdrawn",
+        "rejected",
+        "stopped",
+    ];
+    assert_groups_add_up(&months.body, &flows);
+    let groups = months.body["groups"].as_array().unwrap();
+    assert!(groups.len() >= 3);
+    assert_eq!(
+        groups[0]["report"]["carried_over"],
+        months.body["total"]["carried_over"]
+    );
+    assert_eq!(
+        groups.last().unwrap()["report"]["unresolved"],
+        months.body["total"]["unresolved"]
+    );
+    for pair in groups.windows(2) {
+        assert_eq!(
+            pair[0]["report"]["unresolved"],
+            pair[1]["report"]["carried_over"]
+        );
+    }
+
+    // Today's tree follows successors: it adds up too, and holds at least the filed figures.
+    let current = app
+        .get(
+            &format!(
+                "/api/v1/stats/report?from=2020-01-01&to={tomorrow}&group_by=child&tree=current"
+            ),
+            Some(&sup),
+        )
+        .await;
+    assert_eq!(current.status, 200, "{}", current.body);
+    assert_groups_add_up(&current.body, &FIGURES);
+    assert!(figure(&current.body["total"], "new") >= figure(total, "new"));
+}
+
+#[tokio::test]
+async fn the_report_is_scoped_and_checks_its_period() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let login = |name: &str| {
+        let a = accounts.iter().find(|a| a.username == name).unwrap();
+        app.login(&a.username, &a.password)
+    };
+    let (approver, clerk, admin) = (
+        login("lanhdao.backan").await,
+        login("motcua.backan").await,
+        login("admin").await,
+    );
+    let sup = login("giamsat.tinh").await;
+    let own = app
+        .get(
+            "/api/v1/stats/report?from=2025-07-01&to=2026-01-01",
+            Some(&sup),
+        )
+        .await;
+    assert_eq!(own.status, 200);
+    let province = own.body["unit_id"].as_str().unwrap().to_owned();
+    let url = format!("/api/v1/stats/report?unit={province}&from=2025-07-01&to=2026-01-01");
+    // A ward's approver sees the ward, not the province above it.
+    assert_eq!(app.get(&url, Some(&approver)).await.status, 404);
+    let ward = app
+        .get(
+            "/api/v1/stats/report?from=2025-07-01&to=2026-01-01",
+            Some(&approver),
+        )
+        .await;
+    assert_eq!(ward.status, 200, "{}", ward.body);
+    assert_eq!(ward.body["unit_code"], "01843");
+    assert_eq!(app.get(&url, Some(&clerk)).await.status, 403);
+    assert_eq!(app.get(&url, Some(&admin)).await.status, 200);
+    let no_unit = app
+        .get(
+            "/api/v1/stats/report?from=2025-07-01&to=2026-01-01",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(no_unit.status, 422);
+    let backwards = app
+        .get(
+            &format!("/api/v1/stats/report?unit={province}&from=2026-01-01&to=2025-07-01"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(backwards.status, 422);
+    assert_eq!(backwards.body["errors"][0]["field"], "to");
+}
