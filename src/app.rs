@@ -172,7 +172,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::return_result)
             .service(dossiers::routes::apologise)
             .service(dossiers::routes::track)
-            .service(stats::routes::processing_report),
+            .service(stats::routes::processing_report)
+            .service(stats::routes::rates),
     );
 }
 

@@ -903,6 +903,16 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/stats/rates",
+            format!(
+                "/api/v1/stats/rates?unit={}&from=2025-01-01&to=2046-01-01",
+                t.province
+            ),
+            None,
+            422,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

@@ -68,7 +68,7 @@ async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() 
 
     // Against the database: received and resolved dossiers of the subtree.
     let root = all_time.body["unit_id"].as_str().unwrap().to_owned();
-    let (received, resolved, online, ended_otherwise) = app
+    let (received, resolved, online, ended_otherwise, fully_online, paid) = app
         .db
         .read_blocking(move |c| {
             let path: String = units::table.find(&root).select(units::path).first(c)?;
@@ -94,7 +94,33 @@ async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() 
                 .filter(dossiers::state.eq_any(["withdrawn", "rejected", "stopped"]))
                 .count()
                 .get_result::<i64>(c)?;
-            Ok((received, resolved, online, ended_otherwise))
+            let fully_online = base()
+                .filter(dossiers::resolved_at.is_not_null())
+                .filter(dossiers::channel.eq("online"))
+                .filter(
+                    dossiers::fee_vnd
+                        .is_null()
+                        .or(dossiers::payment_channel.eq("online")),
+                )
+                .filter(dossiers::return_channel.eq("electronic"))
+                .count()
+                .get_result::<i64>(c)?;
+            let paid_online = base()
+                .filter(dossiers::payment_channel.eq("online"))
+                .count()
+                .get_result::<i64>(c)?;
+            let paid = base()
+                .filter(dossiers::paid_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)?;
+            Ok((
+                received,
+                resolved,
+                online,
+                ended_otherwise,
+                fully_online,
+                (paid_online, paid),
+            ))
         })
         .unwrap();
     assert!(received > 50, "the demo files in this province: {received}");
@@ -106,6 +132,52 @@ async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() 
         figure(total, "resolved") + figure(total, "unresolved") + ended_otherwise,
         "what came in was decided, ended otherwise, or is still open"
     );
+
+    // The rates count the same dossiers, and their groups add up too.
+    let rates = app
+        .get(
+            &format!("/api/v1/stats/rates?from=2020-01-01&to={tomorrow}&group_by=child"),
+            Some(&sup),
+        )
+        .await;
+    assert_eq!(rates.status, 200, "{}", rates.body);
+    let r = &rates.body["total"];
+    let pair = |rate: &Value| (figure(rate, "numerator"), figure(rate, "denominator"));
+    assert_eq!(
+        pair(&r["online_filing"]),
+        (figure(total, "new_online"), figure(total, "new"))
+    );
+    assert_eq!(
+        pair(&r["on_time"]),
+        (
+            figure(total, "early") + figure(total, "on_time"),
+            figure(total, "resolved")
+        )
+    );
+    let value = r["online_filing"]["value"].as_f64().unwrap();
+    assert!((value - online as f64 / received as f64).abs() < 1e-9);
+    assert_eq!(pair(&r["fully_online"]).0, fully_online);
+    assert_eq!(pair(&r["online_payment"]), paid);
+    for name in [
+        "online_filing",
+        "on_time",
+        "fully_online",
+        "online_payment",
+        "digitisation",
+        "result_digitisation",
+        "satisfaction",
+    ] {
+        let groups = rates.body["groups"].as_array().unwrap();
+        let sum = groups.iter().fold((0, 0), |(n, d), g| {
+            let (gn, gd) = pair(&g["rates"][name]);
+            (n + gn, d + gd)
+        });
+        assert_eq!(sum, pair(&r[name]), "{name}");
+    }
+    let (full, procedures) = pair(&rates.body["catalogue_full"]);
+    assert!(procedures > 0 && full <= procedures, "{}", rates.body);
+    let (used, offered) = pair(&rates.body["online_used"]);
+    assert!(offered > 0 && used <= offered, "{}", rates.body);
 
     // The last 90 days by month: flows add up; the figures at the start and end are the
     // first and last month's.

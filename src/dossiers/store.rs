@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::model::{Action, State};
 use crate::accounts::model::Role;
-use crate::db::schema::{dossier_events, dossier_sequences, dossiers, units};
+use crate::db::schema::{dossier_events, dossier_ratings, dossier_sequences, dossiers, units};
 use crate::db::{id_of, utc, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::units::model::{Level, UnitKind};
@@ -762,6 +762,14 @@ pub struct Filed {
     pub channel: String,
     pub procedure_code: String,
     pub procedure_version_id: String,
+    pub fee_vnd: Option<i64>,
+    pub payment_channel: Option<String>,
+    pub paid_at: Option<NaiveDateTime>,
+    pub return_channel: Option<String>,
+    pub documents_digitised: bool,
+    pub result_electronic: bool,
+    /// The applicant's rating (`satisfied` / `not_satisfied`) and when it was given.
+    pub rating: Option<(String, NaiveDateTime)>,
 }
 
 /// The dossiers filed at `units` before `before`, each with its history (oldest first): what
@@ -772,6 +780,7 @@ pub fn filed_with_history(
     before: NaiveDateTime,
 ) -> AppResult<Vec<(Filed, Vec<Event>)>> {
     let filed: Vec<Filed> = dossiers::table
+        .left_join(dossier_ratings::table.on(dossier_ratings::dossier_id.eq(dossiers::id)))
         .filter(dossiers::unit_id.eq_any(units))
         .filter(dossiers::created_at.lt(before))
         .select((
@@ -780,6 +789,13 @@ pub fn filed_with_history(
             dossiers::channel,
             dossiers::procedure_code,
             dossiers::procedure_version_id,
+            dossiers::fee_vnd,
+            dossiers::payment_channel,
+            dossiers::paid_at,
+            dossiers::return_channel,
+            dossiers::documents_digitised,
+            dossiers::result_electronic,
+            (dossier_ratings::rating, dossier_ratings::created_at).nullable(),
         ))
         .load(conn)?;
     let ids = dossiers::table

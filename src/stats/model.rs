@@ -53,6 +53,23 @@ pub struct ClockMark {
     pub paused_since: Option<DateTime<Utc>>,
 }
 
+/// What the rates read of a dossier besides its history: its current record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// A fee was asked (`request_payment`).
+    pub fee_asked: bool,
+    /// When the fee was paid, and whether online.
+    pub paid: Option<(DateTime<Utc>, bool)>,
+    /// The result went back electronically.
+    pub returned_electronically: bool,
+    /// Every document received has an electronic copy made at intake.
+    pub documents_digitised: bool,
+    /// An electronic result document is attached.
+    pub result_electronic: bool,
+    /// The applicant's rating, when given, and whether satisfied.
+    pub rating: Option<(DateTime<Utc>, bool)>,
+}
+
 /// What the report reads of one dossier, taken from its history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Life {
@@ -61,6 +78,7 @@ pub struct Life {
     pub ended: Option<(DateTime<Utc>, Ending)>,
     /// From receipt on, one mark per event, oldest first.
     pub clock: Vec<ClockMark>,
+    pub facts: Facts,
 }
 
 fn waits(state: State) -> bool {
@@ -75,6 +93,7 @@ impl Life {
             received_at: None,
             ended: None,
             clock: Vec::new(),
+            facts: Facts::default(),
         };
         let mut paused_since = None;
         for e in history {
@@ -120,6 +139,11 @@ impl Life {
             Some(due) => mark.paused_since.unwrap_or(x) > due,
             None => false,
         }
+    }
+
+    /// With the facts the rates read.
+    pub fn with(self, facts: Facts) -> Life {
+        Life { facts, ..self }
     }
 
     fn open_at(&self, x: DateTime<Utc>) -> bool {
@@ -209,6 +233,125 @@ impl Report {
         self.withdrawn += o.withdrawn;
         self.rejected += o.rejected;
         self.stopped += o.stopped;
+    }
+}
+
+/// A rate as its numerator over its denominator; `value` is `null` when nothing was counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rate {
+    pub numerator: u64,
+    pub denominator: u64,
+    /// numerator ÷ denominator, 0–1.
+    pub value: Option<f64>,
+}
+
+impl Rate {
+    fn count(&mut self, counted: bool) {
+        self.denominator += 1;
+        if counted {
+            self.numerator += 1;
+        }
+    }
+
+    fn merge(&mut self, o: &Rate) {
+        self.numerator += o.numerator;
+        self.denominator += o.denominator;
+    }
+
+    /// Sets `value` from the counts.
+    pub fn finish(&mut self) {
+        self.value =
+            (self.denominator > 0).then(|| self.numerator as f64 / self.denominator as f64);
+    }
+}
+
+/// The service-quality rates of DOMAIN §5 that dossiers give, for one period.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rates {
+    /// New dossiers filed online ÷ new dossiers.
+    pub online_filing: Rate,
+    /// Resolved early or on time ÷ resolved.
+    pub on_time: Rate,
+    /// Resolved dossiers filed online, paid online (or without a fee) and returned
+    /// electronically ÷ resolved (toàn trình).
+    pub fully_online: Rate,
+    /// Fees paid online ÷ fees paid, by when they were paid.
+    pub online_payment: Rate,
+    /// New dossiers whose documents were digitised at intake ÷ new dossiers.
+    pub digitisation: Rate,
+    /// Resolved dossiers with an electronic result ÷ resolved.
+    pub result_digitisation: Rate,
+    /// "Satisfied" ÷ ratings given, by when they were given.
+    pub satisfaction: Rate,
+}
+
+impl Rates {
+    /// Counts one dossier into the rates for `p`.
+    pub fn add(&mut self, life: &Life, p: &Period) {
+        let (start, end) = (p.start(), p.end());
+        let within = |t: DateTime<Utc>| (start..end).contains(&t);
+        let f = &life.facts;
+        if life.received_at.is_some_and(within) {
+            self.online_filing.count(life.channel == Channel::Online);
+            self.digitisation.count(f.documents_digitised);
+        }
+        if let Some((_, Ending::Resolved(t))) = life.ended.filter(|(at, _)| within(*at)) {
+            self.on_time.count(t != Timeliness::Late);
+            let paid_online_or_free = match f.paid {
+                Some((_, online)) => online,
+                None => !f.fee_asked,
+            };
+            self.fully_online.count(
+                life.channel == Channel::Online && paid_online_or_free && f.returned_electronically,
+            );
+            self.result_digitisation.count(f.result_electronic);
+        }
+        if let Some((_, online)) = f.paid.filter(|(at, _)| within(*at)) {
+            self.online_payment.count(online);
+        }
+        if let Some((_, satisfied)) = f.rating.filter(|(at, _)| within(*at)) {
+            self.satisfaction.count(satisfied);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Rates) {
+        self.online_filing.merge(&o.online_filing);
+        self.on_time.merge(&o.on_time);
+        self.fully_online.merge(&o.fully_online);
+        self.online_payment.merge(&o.online_payment);
+        self.digitisation.merge(&o.digitisation);
+        self.result_digitisation.merge(&o.result_digitisation);
+        self.satisfaction.merge(&o.satisfaction);
+    }
+
+    /// Computes each value from its counts.
+    pub fn finish(mut self) -> Rates {
+        for r in [
+            &mut self.online_filing,
+            &mut self.on_time,
+            &mut self.fully_online,
+            &mut self.online_payment,
+            &mut self.digitisation,
+            &mut self.result_digitisation,
+            &mut self.satisfaction,
+        ] {
+            r.finish();
+        }
+        self
+    }
+}
+
+/// The report and the rates, counted in one pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figures {
+    pub report: Report,
+    pub rates: Rates,
+}
+
+impl Figures {
+    pub fn add(&mut self, life: &Life, p: &Period) {
+        self.report.add(life, p);
+        self.rates.add(life, p);
     }
 }
 
@@ -322,6 +465,47 @@ mod tests {
     }
 
     #[test]
+    fn fully_online_needs_online_filing_online_payment_or_none_and_an_electronic_return() {
+        use State as S;
+        let history = [
+            ev(DAY + 600, S::Received, Some(3 * DAY + 1020)),
+            ev(2 * DAY, S::Resolved, Some(3 * DAY + 1020)),
+        ];
+        let p = Period::new(day(1), day(5)).unwrap();
+        let rates = |channel, facts| {
+            let mut r = Rates::default();
+            r.add(&Life::from_history(channel, &history).with(facts), &p);
+            r.finish().fully_online.numerator
+        };
+        let online_free = Facts {
+            returned_electronically: true,
+            ..Facts::default()
+        };
+        assert_eq!(rates(Channel::Online, online_free), 1);
+        assert_eq!(rates(Channel::Desk, online_free), 0);
+        let unpaid = Facts {
+            fee_asked: true,
+            ..online_free
+        };
+        assert_eq!(rates(Channel::Online, unpaid), 0);
+        let paid_at_desk = Facts {
+            paid: Some((t(DAY + 700), false)),
+            ..unpaid
+        };
+        assert_eq!(rates(Channel::Online, paid_at_desk), 0);
+        let paid_online = Facts {
+            paid: Some((t(DAY + 700), true)),
+            ..unpaid
+        };
+        assert_eq!(rates(Channel::Online, paid_online), 1);
+        let on_paper = Facts {
+            returned_electronically: false,
+            ..online_free
+        };
+        assert_eq!(rates(Channel::Online, on_paper), 0);
+    }
+
+    #[test]
     fn refused_and_withdrawn_before_receipt_count_only_as_such() {
         use State as S;
         let refused = Life::from_history(
@@ -371,8 +555,31 @@ mod tests {
                     state = next;
                     history.push(ev(at, state, due));
                 }
-                Life::from_history(channel, &history)
+                let paid = history
+                    .iter()
+                    .find(|e| e.to_state == State::InProgress && waits_payment(&history, e))
+                    .map(|e| (e.at, start % 2 == 0));
+                Life::from_history(channel, &history).with(Facts {
+                    fee_asked: history.iter().any(|e| e.to_state == State::AwaitingPayment),
+                    paid,
+                    returned_electronically: allowance % 3 == 0,
+                    documents_digitised: allowance % 2 == 0,
+                    result_electronic: start % 3 == 0,
+                    rating: history
+                        .iter()
+                        .find(|e| e.to_state == State::Returned)
+                        .map(|e| (e.at, allowance % 5 != 0)),
+                })
             })
+    }
+
+    /// Whether `e` ends a wait for payment.
+    fn waits_payment(history: &[Event], e: &Event) -> bool {
+        history
+            .iter()
+            .take_while(|x| x.at < e.at)
+            .last()
+            .is_some_and(|prev| prev.to_state == State::AwaitingPayment)
     }
 
     proptest! {
@@ -413,6 +620,19 @@ mod tests {
                 all.carried_over + all.new,
                 all.resolved + all.unresolved + ended_unresolved
             );
+            // The rates count the same dossiers as the report.
+            let mut rates = Rates::default();
+            for l in &lives {
+                rates.add(l, &p);
+            }
+            let rates = rates.finish();
+            prop_assert_eq!((rates.online_filing.numerator, rates.online_filing.denominator), (all.new_online, all.new));
+            prop_assert_eq!((rates.on_time.numerator, rates.on_time.denominator), (all.early + all.on_time, all.resolved));
+            prop_assert_eq!(rates.fully_online.denominator, all.resolved);
+            prop_assert!(rates.fully_online.numerator <= all.resolved);
+            prop_assert_eq!(rates.result_digitisation.denominator, all.resolved);
+            prop_assert_eq!(rates.digitisation.denominator, all.new);
+            prop_assert_eq!(rates.on_time.value.is_none(), all.resolved == 0);
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{Life, Period, Report};
+use super::model::{Facts, Figures, Life, Period, Rate};
 use crate::db::{id_of, DbConn};
 use crate::dossiers::store::{self as dossiers, Channel};
 use crate::error::AppResult;
@@ -39,12 +39,39 @@ pub enum GroupBy {
 }
 
 /// One group's figures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// A unit id, a procedure code, a field, or `YYYY-MM`.
     pub key: String,
     pub label: String,
-    pub report: Report,
+    pub figures: Figures,
+}
+
+/// Everything the reference path computes for a unit and a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Computed {
+    pub total: Figures,
+    pub groups: Vec<Group>,
+    /// Procedures offered online (fully or partly) that received a dossier online in the
+    /// period ÷ those that received any dossier.
+    pub online_used: Rate,
+}
+
+fn facts_of(f: &dossiers::Filed) -> Facts {
+    use crate::db::utc;
+    Facts {
+        fee_asked: f.fee_vnd.is_some(),
+        paid: f
+            .paid_at
+            .map(|t| (utc(t), f.payment_channel.as_deref() == Some("online"))),
+        returned_electronically: f.return_channel.as_deref() == Some("electronic"),
+        documents_digitised: f.documents_digitised,
+        result_electronic: f.result_electronic,
+        rating: f
+            .rating
+            .as_ref()
+            .map(|(r, at)| (utc(*at), r == "satisfied")),
+    }
 }
 
 /// The unit each unit counts at in `tree`.
@@ -109,14 +136,14 @@ fn month_label(m: &Period) -> String {
     format!("Tháng {:02}/{}", m.from.month(), m.from.year())
 }
 
-/// The report for `root` over `period`, and its groups.
-pub fn report(
+/// The figures for `root` over `period`, and its groups.
+pub fn compute(
     conn: &mut DbConn,
     root: &Unit,
     period: &Period,
     tree: Tree,
     group_by: Option<GroupBy>,
-) -> AppResult<(Report, Vec<Group>)> {
+) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
     let placed = placement(&units, tree);
@@ -135,32 +162,49 @@ pub fn report(
         _ => HashMap::new(),
     };
     let month_periods = months(period);
-    let mut total = Report::default();
+    let mut total = Figures::default();
+    let offered_online: HashMap<String, bool> = crate::catalogue::store::all_current(conn)?
+        .into_iter()
+        .map(|p| {
+            let online = p.online_level != crate::catalogue::model::OnlineLevel::None;
+            (p.code, online)
+        })
+        .collect();
+    // Per procedure: a new dossier in the period, and a new online one.
+    let mut used: HashMap<String, (bool, bool)> = HashMap::new();
     // Every child and every month is listed, with zeros where nothing happened.
-    let mut groups: HashMap<String, (String, Report)> = match group_by {
+    let mut groups: HashMap<String, (String, Figures)> = match group_by {
         Some(GroupBy::Child) => units
             .iter()
             .filter(|u| u.parent_id == Some(root.id))
             .filter(|u| tree == Tree::Filed || u.valid_to.is_none())
-            .map(|u| (u.id.to_string(), (u.name.clone(), Report::default())))
+            .map(|u| (u.id.to_string(), (u.name.clone(), Figures::default())))
             .collect(),
         Some(GroupBy::Month) => month_periods
             .iter()
-            .map(|m| (month_key(m), (month_label(m), Report::default())))
+            .map(|m| (month_key(m), (month_label(m), Figures::default())))
             .collect(),
         _ => HashMap::new(),
     };
     for chunk in unit_ids.chunks(500) {
         for (filed, history) in dossiers::filed_with_history(conn, chunk, end)? {
             let channel = Channel::parse(&filed.channel);
-            let life = Life::from_history(channel, &history);
+            let life = Life::from_history(channel, &history).with(facts_of(&filed));
             total.add(&life, period);
+            if life
+                .received_at
+                .is_some_and(|r| (period.start()..period.end()).contains(&r))
+            {
+                let u = used.entry(filed.procedure_code.clone()).or_default();
+                u.0 = true;
+                u.1 |= channel == Channel::Online;
+            }
             let Some(group_by) = group_by else { continue };
             if group_by == GroupBy::Month {
                 for m in &month_periods {
                     groups
                         .entry(month_key(m))
-                        .or_insert_with(|| (month_label(m), Report::default()))
+                        .or_insert_with(|| (month_label(m), Figures::default()))
                         .1
                         .add(&life, m);
                 }
@@ -187,15 +231,30 @@ pub fn report(
             };
             groups
                 .entry(key)
-                .or_insert_with(|| (label, Report::default()))
+                .or_insert_with(|| (label, Figures::default()))
                 .1
                 .add(&life, period);
         }
     }
     let mut groups: Vec<Group> = groups
         .into_iter()
-        .map(|(key, (label, report))| Group { key, label, report })
+        .map(|(key, (label, figures))| Group {
+            key,
+            label,
+            figures,
+        })
         .collect();
     groups.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
-    Ok((total, groups))
+    let mut online_used = Rate::default();
+    for (code, (_, online)) in used.iter().filter(|(_, (any, _))| *any) {
+        if offered_online.get(code).copied().unwrap_or(false) {
+            online_used.numerator += u64::from(*online);
+            online_used.denominator += 1;
+        }
+    }
+    Ok(Computed {
+        total,
+        groups,
+        online_used,
+    })
 }
