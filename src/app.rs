@@ -173,7 +173,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::apologise)
             .service(dossiers::routes::track)
             .service(stats::routes::processing_report)
-            .service(stats::routes::rates),
+            .service(stats::routes::rates)
+            .service(stats::routes::overdue),
     );
 }
 

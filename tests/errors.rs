@@ -913,6 +913,20 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/stats/overdue",
+            format!("/api/v1/stats/overdue?unit={}&per_page=0", t.province),
+            None,
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/stats/overdue",
+            "/api/v1/stats/overdue?unit=01a20560-06fc-7105-bce2-8c0be44bd720",
+            None,
+            404,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

@@ -285,3 +285,84 @@ async fn the_report_is_scoped_and_checks_its_period() {
     assert_eq!(backwards.status, 422);
     assert_eq!(backwards.body["errors"][0]["field"], "to");
 }
+
+#[tokio::test]
+async fn the_overdue_list_counts_by_holder_and_procedure_and_names_who_holds_them() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let login = |name: &str| {
+        let a = accounts.iter().find(|a| a.username == name).unwrap();
+        app.login(&a.username, &a.password)
+    };
+    let sup = login("giamsat.tinh").await;
+    let r = app
+        .get("/api/v1/stats/overdue?per_page=200", Some(&sup))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let total = r.body["total"].as_i64().unwrap();
+    assert!(total > 0, "the demo leaves some dossiers late: {}", r.body);
+    let sum = |list: &str| -> i64 {
+        r.body[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("by_holder"), total);
+    assert_eq!(sum("by_procedure"), total);
+    assert_eq!(r.body["dossiers"]["total"].as_i64().unwrap(), total);
+    let at: chrono::DateTime<chrono::Utc> = r.body["at"].as_str().unwrap().parse().unwrap();
+    let items = r.body["dossiers"]["items"].as_array().unwrap();
+    let mut previous = None;
+    for item in items {
+        let d = &item["dossier"];
+        let due: chrono::DateTime<chrono::Utc> = d["due_at"].as_str().unwrap().parse().unwrap();
+        let judged = d["paused_since"]
+            .as_str()
+            .map_or(at, |p| p.parse().unwrap());
+        assert!(judged > due, "{d}");
+        assert!(previous.is_none_or(|p| p <= due), "longest overdue first");
+        previous = Some(due);
+        assert!(!item["holder_unit_name"].as_str().unwrap().is_empty());
+    }
+    // Independently: the open dossiers held in the province, past their due date.
+    let root = r.body["unit_id"].as_str().unwrap().to_owned();
+    let expected = app
+        .db
+        .read_blocking(move |c| {
+            let now = at.naive_utc();
+            let path: String = units::table.find(&root).select(units::path).first(c)?;
+            let held_here = units::table
+                .filter(units::path.like(format!("{path}%")))
+                .select(units::id);
+            Ok(dossiers::table
+                .filter(dossiers::holder_unit_id.eq_any(held_here))
+                .filter(dossiers::state.eq_any([
+                    "received",
+                    "in_progress",
+                    "supplement_requested",
+                    "awaiting_payment",
+                    "awaiting_approval",
+                ]))
+                .filter(
+                    dossiers::paused_since
+                        .is_null()
+                        .and(dossiers::due_at.lt(now))
+                        .or(dossiers::paused_since.gt(dossiers::due_at)),
+                )
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .unwrap();
+    assert_eq!(total, expected);
+
+    // The ward's approver sees the ward's part only.
+    let approver = login("lanhdao.backan").await;
+    let ward = app.get("/api/v1/stats/overdue", Some(&approver)).await;
+    assert_eq!(ward.status, 200, "{}", ward.body);
+    assert!(ward.body["total"].as_i64().unwrap() <= total);
+    for h in ward.body["by_holder"].as_array().unwrap() {
+        assert_eq!(h["key"], ward.body["unit_id"]);
+    }
+}

@@ -956,6 +956,41 @@ pub fn work_queue(
     Ok((rows, total))
 }
 
+/// The holder (id, name) and procedure code of every dossier held in `reach` and overdue at
+/// `now`: the overdue list's counts are made from these.
+pub fn overdue_holders(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    now: NaiveDateTime,
+) -> AppResult<Vec<(String, String, String)>> {
+    use crate::db::schema::units;
+    use crate::db::DbBackend;
+    let open: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| s.is_open() && **s != State::Submitted)
+        .map(|s| s.as_str())
+        .collect();
+    let mut q = dossiers::table
+        .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
+        .filter(dossiers::state.eq_any(open))
+        .filter(
+            dossiers::paused_since
+                .is_null()
+                .and(dossiers::due_at.lt(now))
+                .or(dossiers::paused_since.gt(dossiers::due_at)),
+        )
+        .select((units::id, units::name, dossiers::procedure_code))
+        .into_boxed::<DbBackend>();
+    match reach {
+        QueueReach::All => {}
+        QueueReach::Unit(u) => q = q.filter(dossiers::holder_unit_id.eq(u.to_string())),
+        QueueReach::Subtree(lo, hi) => {
+            q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())))
+        }
+    }
+    Ok(q.load(conn)?)
+}
+
 /// How satisfied the applicant was (đánh giá mức độ hài lòng).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 
 use actix_web::{get, web};
 use chrono::NaiveDate;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,7 +12,9 @@ use super::reference::{self, Computed, GroupBy, Tree};
 use crate::accounts::model::Role;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::dossiers::store::{self as dossiers, Dossier, QueueFilter, QueueReach};
 use crate::error::{AppError, AppResult};
+use crate::http::{Page, PageParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -184,4 +187,132 @@ pub async fn rates(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverdueQuery {
+    /// The unit (default: the caller's own); dossiers held anywhere in its subtree.
+    pub unit: Option<Uuid>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Count {
+    /// A unit id or a procedure code.
+    pub key: String,
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueDossier {
+    pub dossier: Dossier,
+    /// The unit holding it: its lateness is that unit's.
+    pub holder_unit_name: String,
+    /// The staff member it is assigned to, if any.
+    pub assignee_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueAnswer {
+    pub unit_id: Uuid,
+    pub unit_name: String,
+    /// When "overdue" was judged.
+    pub at: chrono::DateTime<Utc>,
+    pub total: u64,
+    /// By the unit holding them, most first.
+    pub by_holder: Vec<Count>,
+    /// By procedure, most first.
+    pub by_procedure: Vec<Count>,
+    /// The dossiers, longest overdue first.
+    pub dossiers: Page<OverdueDossier>,
+}
+
+fn counted(counts: std::collections::HashMap<String, (String, u64)>) -> Vec<Count> {
+    let mut out: Vec<Count> = counts
+        .into_iter()
+        .map(|(key, (label, count))| Count { key, label, count })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
+    out
+}
+
+/// The dossiers overdue now in a unit's subtree, counted by the unit holding them and by
+/// procedure, and listed with who holds them.
+#[utoipa::path(tag = "stats", params(OverdueQuery), security(("bearer" = [])),
+    responses((status = 200, body = OverdueAnswer)))]
+#[get("/stats/overdue")]
+pub async fn overdue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<OverdueQuery>,
+) -> AppResult<web::Json<OverdueAnswer>> {
+    caller.require(&[Role::Supervisor, Role::Approver, Role::Admin])?;
+    let q = query.into_inner();
+    let paging = PageParams {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .paging()?;
+    let unit_id = q
+        .unit
+        .or(caller.unit_id)
+        .ok_or_else(|| AppError::invalid("unit", "name the unit to report on"))?;
+    let scope = caller.scope();
+    let at = Utc::now();
+    let answer = state
+        .db
+        .read(move |c| {
+            let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
+            let (lo, hi) = crate::units::model::subtree_bounds(&unit.path);
+            let reach = QueueReach::Subtree(lo, hi);
+            let now = at.naive_utc();
+            let mut by_holder = std::collections::HashMap::new();
+            let mut by_procedure = std::collections::HashMap::new();
+            let holders = dossiers::overdue_holders(c, &reach, now)?;
+            let total = holders.len() as u64;
+            for (holder, name, code) in holders {
+                by_holder.entry(holder).or_insert((name, 0)).1 += 1;
+                by_procedure.entry(code.clone()).or_insert((code, 0)).1 += 1;
+            }
+            let filter = QueueFilter {
+                overdue_at: Some(now),
+                ..QueueFilter::default()
+            };
+            let (rows, listed) =
+                dossiers::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows {
+                let holder_unit_name = by_holder
+                    .get(&row.holder_unit_id)
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_default();
+                let assignee_name = match row.assignee_id.as_deref() {
+                    Some(a) => {
+                        crate::accounts::store::get(c, crate::db::id_of(a))?.map(|u| u.full_name)
+                    }
+                    None => None,
+                };
+                items.push(OverdueDossier {
+                    dossier: row.view(),
+                    holder_unit_name,
+                    assignee_name,
+                });
+            }
+            Ok(OverdueAnswer {
+                unit_id: unit.id,
+                unit_name: unit.name,
+                at,
+                total,
+                by_holder: counted(by_holder),
+                by_procedure: counted(by_procedure),
+                dossiers: Page::new(items, listed, paging),
+            })
+        })
+        .await?;
+    Ok(web::Json(answer))
 }
