@@ -905,6 +905,16 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             "get",
             "/api/v1/stats/rates",
             format!(
+                "/api/v1/stats/rates?unit={}&from=2025-01-01&to=2026-01-01&format=pdf",
+                t.province
+            ),
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/stats/rates",
+            format!(
                 "/api/v1/stats/rates?unit={}&from=2025-01-01&to=2046-01-01",
                 t.province
             ),

@@ -366,3 +366,81 @@ async fn the_overdue_list_counts_by_holder_and_procedure_and_names_who_holds_the
         assert_eq!(h["key"], ward.body["unit_id"]);
     }
 }
+
+#[tokio::test]
+async fn exports_open_with_vietnamese_headings_and_a_sheet_per_grouping() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let a = accounts
+        .iter()
+        .find(|a| a.username == "giamsat.tinh")
+        .unwrap();
+    let sup = app.login(&a.username, &a.password).await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let url = |what: &str, format: &str| {
+        format!(
+            "{}/api/v1/stats/{what}?from=2020-01-01&to={}&group_by=child&format={format}",
+            app.base,
+            today + chrono::Duration::days(1)
+        )
+    };
+    let fetch = |u: String| {
+        let (client, token) = (app.client.clone(), sup.clone());
+        async move { client.get(u).bearer_auth(token).send().await.unwrap() }
+    };
+    let json = app
+        .get(
+            url("report", "json").trim_start_matches(&app.base),
+            Some(&sup),
+        )
+        .await;
+
+    // CSV: UTF-8 with a header, the total first, then one row per child.
+    let res = fetch(url("report", "csv")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("bao-cao-19-2020-01-01-"));
+    let text = res.text().await.unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("Đơn vị / nhóm,Kỳ trước chuyển qua,Mới tiếp nhận"));
+    let rows: Vec<&str> = lines.collect();
+    let groups = json.body["groups"].as_array().unwrap();
+    assert_eq!(rows.len(), 1 + groups.len());
+    let total_new = json.body["total"]["new"].as_i64().unwrap().to_string();
+    assert_eq!(rows[0].split(',').nth(2).unwrap(), total_new);
+
+    // XLSX: a workbook with the total's sheet and the grouping's, Vietnamese headings inside.
+    for what in ["report", "rates"] {
+        let res = fetch(url(what, "xlsx")).await;
+        assert_eq!(res.status(), 200);
+        let bytes = res.bytes().await.unwrap();
+        let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let mut workbook = String::new();
+        book.by_name("xl/workbook.xml")
+            .unwrap()
+            .read_to_string(&mut workbook)
+            .unwrap();
+        assert!(workbook.contains("name=\"Tổng hợp\""), "{workbook}");
+        assert!(workbook.contains("name=\"Theo đơn vị\""), "{workbook}");
+        let mut strings = String::new();
+        book.by_name("xl/sharedStrings.xml")
+            .unwrap()
+            .read_to_string(&mut strings)
+            .unwrap();
+        let heading = if what == "report" {
+            "Mới tiếp nhận"
+        } else {
+            "Tỷ lệ hồ sơ nộp trực tuyến"
+        };
+        assert!(strings.contains(heading), "{what}");
+    }
+}

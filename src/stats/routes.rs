@@ -1,12 +1,13 @@
 //! `/api/v1/stats`: the processing report and the rates, scoped to the caller's subtree.
 
-use actix_web::{get, web};
+use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::export::{self, Format, Table};
 use super::model::{Period, Rate, Rates, Report};
 use super::reference::{self, Computed, GroupBy, Tree};
 use crate::accounts::model::Role;
@@ -28,6 +29,40 @@ pub struct StatsQuery {
     pub group_by: Option<GroupBy>,
     /// `filed` (default) or `current`.
     pub tree: Option<Tree>,
+    /// `json` (default), `csv` (UTF-8, Vietnamese headings) or `xlsx` (a sheet for the total
+    /// and one for the grouping).
+    pub format: Option<Format>,
+}
+
+/// The answer in the asked format: JSON as is, or the tables as a download.
+fn send<T: Serialize>(
+    format: Format,
+    json: &T,
+    tables: impl FnOnce() -> Vec<Table>,
+    name: &str,
+) -> AppResult<HttpResponse> {
+    let disposition = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
+    Ok(match format {
+        Format::Json => HttpResponse::Ok().json(json),
+        Format::Csv => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("content-disposition", disposition("csv")))
+            .body(export::csv(&tables()).map_err(AppError::internal)?),
+        Format::Xlsx => HttpResponse::Ok()
+            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .insert_header(("content-disposition", disposition("xlsx")))
+            .body(export::xlsx(&tables()).map_err(AppError::internal)?),
+    })
+}
+
+/// `bao-cao-19-2025-01-01-2026-01-01`: ASCII, safe in a header.
+fn file_name(kind: &str, on: &ReportOn) -> String {
+    let code: String = on
+        .unit_code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    format!("{kind}-{code}-{}-{}", on.from, on.to)
 }
 
 /// The unit and period a figure is for.
@@ -135,15 +170,19 @@ async fn compute(
 /// over, new by channel), resolved (early, on time, late), unresolved at the end (within time,
 /// overdue), withdrawn, rejected and stopped.
 #[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = ReportAnswer)))]
+    responses((status = 200, body = ReportAnswer, content_type = "application/json"),
+        (status = 200, description = "`format=csv`", body = String, content_type = "text/csv"),
+        (status = 200, description = "`format=xlsx`", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 #[get("/stats/report")]
 pub async fn processing_report(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<StatsQuery>,
-) -> AppResult<web::Json<ReportAnswer>> {
-    let (on, computed, _) = compute(&state, &caller, query.into_inner()).await?;
-    Ok(web::Json(ReportAnswer {
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let format = q.format.unwrap_or_default();
+    let (on, computed, _) = compute(&state, &caller, q).await?;
+    let answer = ReportAnswer {
         on,
         total: computed.total.report,
         groups: computed
@@ -155,24 +194,47 @@ pub async fn processing_report(
                 report: g.figures.report,
             })
             .collect(),
-    }))
+    };
+    let name = file_name("bao-cao", &answer.on);
+    send(
+        format,
+        &answer,
+        || {
+            let groups: Vec<(String, Report)> = answer
+                .groups
+                .iter()
+                .map(|g| (g.label.clone(), g.report))
+                .collect();
+            export::report_tables(
+                &answer.on.unit_name,
+                &answer.total,
+                answer.on.group_by,
+                &groups,
+            )
+        },
+        &name,
+    )
 }
 
 /// The service-quality rates (DOMAIN §5) of a unit's subtree over a period, each as
 /// numerator, denominator and value.
 #[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = RatesAnswer)))]
+    responses((status = 200, body = RatesAnswer, content_type = "application/json"),
+        (status = 200, description = "`format=csv`", body = String, content_type = "text/csv"),
+        (status = 200, description = "`format=xlsx`", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 #[get("/stats/rates")]
 pub async fn rates(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<StatsQuery>,
-) -> AppResult<web::Json<RatesAnswer>> {
-    let (on, computed, mut catalogue_full) = compute(&state, &caller, query.into_inner()).await?;
+) -> AppResult<HttpResponse> {
+    let q = query.into_inner();
+    let format = q.format.unwrap_or_default();
+    let (on, computed, mut catalogue_full) = compute(&state, &caller, q).await?;
     let mut online_used = computed.online_used;
     catalogue_full.finish();
     online_used.finish();
-    Ok(web::Json(RatesAnswer {
+    let answer = RatesAnswer {
         on,
         total: computed.total.rates.finish(),
         catalogue_full,
@@ -186,7 +248,36 @@ pub async fn rates(
                 rates: g.figures.rates.finish(),
             })
             .collect(),
-    }))
+    };
+    let name = file_name("chi-so", &answer.on);
+    send(
+        format,
+        &answer,
+        || {
+            let groups: Vec<(String, Rates)> = answer
+                .groups
+                .iter()
+                .map(|g| (g.label.clone(), g.rates))
+                .collect();
+            export::rates_tables(
+                &answer.on.unit_name,
+                &answer.total,
+                &[
+                    (
+                        "Tỷ lệ thủ tục cung cấp trực tuyến toàn trình",
+                        answer.catalogue_full,
+                    ),
+                    (
+                        "Tỷ lệ thủ tục trực tuyến phát sinh hồ sơ trực tuyến",
+                        answer.online_used,
+                    ),
+                ],
+                answer.on.group_by,
+                &groups,
+            )
+        },
+        &name,
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
