@@ -776,11 +776,7 @@ async fn the_receipt_and_the_refusal_print_in_vietnamese() {
 async fn the_demo_files_realistic_dossiers_through_the_rules() {
     let app = TestApp::spawn().await;
     let accounts = app.load_demo().await;
-    let sup = accounts
-        .iter()
-        .find(|a| a.username == "giamsat.tinh")
-        .unwrap();
-    let token = app.login(&sup.username, &sup.password).await;
+    let token = app.demo_login(&accounts, "giamsat.tinh").await;
     let total = app
         .db
         .read_blocking(|c| {

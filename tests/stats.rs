@@ -45,10 +45,7 @@ fn assert_groups_add_up(body: &Value, figures: &[&str]) {
 async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() {
     let app = TestApp::spawn().await;
     let accounts = app.load_demo().await;
-    let login = |name: &str| {
-        let a = accounts.iter().find(|a| a.username == name).unwrap();
-        app.login(&a.username, &a.password)
-    };
+    let login = |name: &'static str| app.demo_login(&accounts, name);
     let sup = login("giamsat.tinh").await;
     let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
     let tomorrow = today + chrono::Duration::days(1);
@@ -238,10 +235,7 @@ async fn the_report_adds_up_over_children_and_months_and_matches_the_dossiers() 
 async fn the_report_is_scoped_and_checks_its_period() {
     let app = TestApp::spawn().await;
     let accounts = app.load_demo().await;
-    let login = |name: &str| {
-        let a = accounts.iter().find(|a| a.username == name).unwrap();
-        app.login(&a.username, &a.password)
-    };
+    let login = |name: &'static str| app.demo_login(&accounts, name);
     let (approver, clerk, admin) = (
         login("lanhdao.backan").await,
         login("motcua.backan").await,
@@ -290,10 +284,7 @@ async fn the_report_is_scoped_and_checks_its_period() {
 async fn the_overdue_list_counts_by_holder_and_procedure_and_names_who_holds_them() {
     let app = TestApp::spawn().await;
     let accounts = app.load_demo().await;
-    let login = |name: &str| {
-        let a = accounts.iter().find(|a| a.username == name).unwrap();
-        app.login(&a.username, &a.password)
-    };
+    let login = |name: &'static str| app.demo_login(&accounts, name);
     let sup = login("giamsat.tinh").await;
     let r = app
         .get("/api/v1/stats/overdue?per_page=200", Some(&sup))
@@ -372,11 +363,7 @@ async fn exports_open_with_vietnamese_headings_and_a_sheet_per_grouping() {
     use std::io::Read;
     let app = TestApp::spawn().await;
     let accounts = app.load_demo().await;
-    let a = accounts
-        .iter()
-        .find(|a| a.username == "giamsat.tinh")
-        .unwrap();
-    let sup = app.login(&a.username, &a.password).await;
+    let sup = app.demo_login(&accounts, "giamsat.tinh").await;
     let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
     let url = |what: &str, format: &str| {
         format!(

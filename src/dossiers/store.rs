@@ -859,6 +859,31 @@ pub fn now_instant() -> DateTime<Utc> {
         .unwrap_or(t)
 }
 
+/// The states whose clock runs (received, not yet decided): the only ones that can be overdue.
+fn clock_states() -> Vec<&'static str> {
+    State::ALL
+        .iter()
+        .filter(|s| s.is_open() && **s != State::Submitted)
+        .map(|s| s.as_str())
+        .collect()
+}
+
+type OverdueAt = diesel::dsl::Or<
+    diesel::dsl::And<
+        diesel::dsl::IsNull<dossiers::paused_since>,
+        diesel::dsl::Lt<dossiers::due_at, NaiveDateTime>,
+    >,
+    diesel::dsl::Gt<dossiers::paused_since, dossiers::due_at>,
+>;
+
+/// Past its due instant at `now` (DOMAIN §4; a paused clock is judged at its pause).
+fn overdue_at(now: NaiveDateTime) -> OverdueAt {
+    dossiers::paused_since
+        .is_null()
+        .and(dossiers::due_at.lt(now))
+        .or(dossiers::paused_since.gt(dossiers::due_at))
+}
+
 /// The filters of a work queue.
 #[derive(Debug, Default, Clone)]
 pub struct QueueFilter {
@@ -887,11 +912,7 @@ pub fn work_queue(
 ) -> AppResult<(Vec<DossierRow>, i64)> {
     use crate::db::schema::units;
     use crate::db::DbBackend;
-    let open: Vec<&str> = State::ALL
-        .iter()
-        .filter(|s| s.is_open() && **s != State::Submitted)
-        .map(|s| s.as_str())
-        .collect();
+    let open = clock_states();
     let pending: Vec<&str> = State::ALL
         .iter()
         .filter(|s| !s.is_final())
@@ -919,12 +940,9 @@ pub fn work_queue(
                 None => q = q.filter(dossiers::state.eq_any(pending.clone())),
             }
             if let Some(now) = f.overdue_at {
-                q = q.filter(dossiers::state.eq_any(open.clone())).filter(
-                    dossiers::paused_since
-                        .is_null()
-                        .and(dossiers::due_at.lt(now))
-                        .or(dossiers::paused_since.gt(dossiers::due_at)),
-                );
+                q = q
+                    .filter(dossiers::state.eq_any(open.clone()))
+                    .filter(overdue_at(now));
             }
             if let Some(a) = f.assignee {
                 q = q.filter(dossiers::assignee_id.eq(a.to_string()));
@@ -965,20 +983,10 @@ pub fn overdue_holders(
 ) -> AppResult<Vec<(String, String, String)>> {
     use crate::db::schema::units;
     use crate::db::DbBackend;
-    let open: Vec<&str> = State::ALL
-        .iter()
-        .filter(|s| s.is_open() && **s != State::Submitted)
-        .map(|s| s.as_str())
-        .collect();
     let mut q = dossiers::table
         .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
-        .filter(dossiers::state.eq_any(open))
-        .filter(
-            dossiers::paused_since
-                .is_null()
-                .and(dossiers::due_at.lt(now))
-                .or(dossiers::paused_since.gt(dossiers::due_at)),
-        )
+        .filter(dossiers::state.eq_any(clock_states()))
+        .filter(overdue_at(now))
         .select((units::id, units::name, dossiers::procedure_code))
         .into_boxed::<DbBackend>();
     match reach {

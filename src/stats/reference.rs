@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::{Facts, Figures, Life, Period, Rate};
+use crate::catalogue::model::OnlineLevel;
 use crate::db::{id_of, DbConn};
 use crate::dossiers::store::{self as dossiers, Channel};
 use crate::error::AppResult;
@@ -55,6 +56,8 @@ pub struct Computed {
     /// Procedures offered online (fully or partly) that received a dossier online in the
     /// period ÷ those that received any dossier.
     pub online_used: Rate,
+    /// Procedures offered fully online (toàn trình) ÷ active procedures in the catalogue.
+    pub catalogue_full: Rate,
 }
 
 fn facts_of(f: &dossiers::Filed) -> Facts {
@@ -163,12 +166,16 @@ pub fn compute(
     };
     let month_periods = months(period);
     let mut total = Figures::default();
-    let offered_online: HashMap<String, bool> = crate::catalogue::store::all_current(conn)?
+    let catalogue = crate::catalogue::store::all_current(conn)?;
+    let mut catalogue_full = Rate::default();
+    for p in catalogue.iter().filter(|p| p.active) {
+        catalogue_full.denominator += 1;
+        catalogue_full.numerator += u64::from(p.online_level == OnlineLevel::Full);
+    }
+    catalogue_full.finish();
+    let offered_online: HashMap<String, bool> = catalogue
         .into_iter()
-        .map(|p| {
-            let online = p.online_level != crate::catalogue::model::OnlineLevel::None;
-            (p.code, online)
-        })
+        .map(|p| (p.code, p.online_level != OnlineLevel::None))
         .collect();
     // Per procedure: a new dossier in the period, and a new online one.
     let mut used: HashMap<String, (bool, bool)> = HashMap::new();
@@ -252,9 +259,11 @@ pub fn compute(
             online_used.denominator += 1;
         }
     }
+    online_used.finish();
     Ok(Computed {
         total,
         groups,
         online_used,
+        catalogue_full,
     })
 }

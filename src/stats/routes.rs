@@ -124,7 +124,7 @@ async fn compute(
     state: &AppState,
     caller: &Caller,
     q: StatsQuery,
-) -> AppResult<(ReportOn, Computed, Rate)> {
+) -> AppResult<(ReportOn, Computed)> {
     caller.require(&[Role::Supervisor, Role::Approver, Role::Admin])?;
     let period =
         Period::new(q.from, q.to).ok_or_else(|| AppError::invalid("to", "must be after `from`"))?;
@@ -141,14 +141,6 @@ async fn compute(
         .read(move |c| {
             let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
             let computed = reference::compute(c, &unit, &period, tree, group_by)?;
-            let catalogue = crate::catalogue::store::all_current(c)?;
-            let active = catalogue.iter().filter(|p| p.active);
-            let mut full = Rate::default();
-            for p in active {
-                full.denominator += 1;
-                full.numerator +=
-                    u64::from(p.online_level == crate::catalogue::model::OnlineLevel::Full);
-            }
             Ok((
                 ReportOn {
                     unit_id: unit.id,
@@ -160,7 +152,6 @@ async fn compute(
                     group_by,
                 },
                 computed,
-                full,
             ))
         })
         .await
@@ -181,7 +172,7 @@ pub async fn processing_report(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed, _) = compute(&state, &caller, q).await?;
+    let (on, computed) = compute(&state, &caller, q).await?;
     let answer = ReportAnswer {
         on,
         total: computed.total.report,
@@ -230,15 +221,12 @@ pub async fn rates(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed, mut catalogue_full) = compute(&state, &caller, q).await?;
-    let mut online_used = computed.online_used;
-    catalogue_full.finish();
-    online_used.finish();
+    let (on, computed) = compute(&state, &caller, q).await?;
     let answer = RatesAnswer {
         on,
         total: computed.total.rates.finish(),
-        catalogue_full,
-        online_used,
+        catalogue_full: computed.catalogue_full,
+        online_used: computed.online_used,
         groups: computed
             .groups
             .into_iter()

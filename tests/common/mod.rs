@@ -299,6 +299,19 @@ impl TestApp {
         (id, self.login(username, &password).await)
     }
 
+    /// Signs in as the demo account `username` (from `load_demo`'s answer).
+    pub async fn demo_login(
+        &self,
+        accounts: &[motcua::demo::DemoAccount],
+        username: &str,
+    ) -> String {
+        let a = accounts
+            .iter()
+            .find(|a| a.username == username)
+            .unwrap_or_else(|| panic!("no demo account {username}"));
+        self.login(&a.username, &a.password).await
+    }
+
     /// Loads the demo province (both layouts, the real procedures, demo accounts).
     pub async fn load_demo(&self) -> Vec<motcua::demo::DemoAccount> {
         let db = self.db.clone();
