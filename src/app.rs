@@ -45,6 +45,8 @@ pub struct AppState {
     pub catalogue: crate::catalogue::index::CatalogueCache,
     /// Uploaded documents.
     pub blobs: crate::blobs::BlobStore,
+    /// Whether this instance folds changes into the statistics.
+    pub stats_fold: bool,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             calendar: Default::default(),
             catalogue: Default::default(),
             blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),
+            stats_fold: config.stats_fold,
         }
     }
 }
@@ -367,6 +370,9 @@ pub fn server(
     workers: usize,
 ) -> std::io::Result<Server> {
     let json_limit = state.json_limit;
+    if state.stats_fold {
+        actix_web::rt::spawn(crate::stats::fast::fold_continuously(state.db.clone()));
+    }
     let server = HttpServer::new(move || {
         let (app, api) = App::new()
             .into_utoipa_app()

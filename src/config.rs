@@ -69,6 +69,16 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_upload_mb: u64,
+    /// Whether this instance folds changes into the statistics' buckets (`true`: one
+    /// instance at a time does, whichever gets the lock). Reports stay exact either way.
+    #[arg(
+        long,
+        env = "MOTCUA_STATS_FOLD",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub stats_fold: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -121,6 +131,7 @@ pub struct Config {
     pub documents_dir: PathBuf,
     pub max_upload_bytes: u64,
     pub login: LoginPolicy,
+    pub stats_fold: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -215,6 +226,7 @@ impl Config {
             documents_dir,
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             login: LoginPolicy::default(),
+            stats_fold: args.stats_fold,
         })
     }
 

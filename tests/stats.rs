@@ -431,3 +431,69 @@ async fn exports_open_with_vietnamese_headings_and_a_sheet_per_grouping() {
         assert!(strings.contains(heading), "{what}");
     }
 }
+
+/// Both paths, every grouping and tree, over periods that cut through the dossiers' lives:
+/// first while every change is still waiting to be folded, then once all are folded in.
+#[tokio::test]
+async fn the_fast_path_gives_the_reference_figures() {
+    // No folding in the background: the test folds when it chooses.
+    let app = TestApp::spawn_with(|c| c.stats_fold = false).await;
+    let accounts = app.load_demo().await;
+    let sup = app.demo_login(&accounts, "giamsat.tinh").await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let periods = [
+        (
+            today - chrono::Duration::days(400),
+            today + chrono::Duration::days(1),
+        ),
+        (
+            today - chrono::Duration::days(45),
+            today - chrono::Duration::days(9),
+        ),
+        (
+            today - chrono::Duration::days(3),
+            today + chrono::Duration::days(30),
+        ),
+    ];
+    let compare = |label: &'static str| {
+        let (app, sup) = (&app, &sup);
+        async move {
+            let mut compared = 0;
+            for (from, to) in periods {
+                for group_by in ["", "child", "procedure", "field", "month"] {
+                    for tree in ["filed", "current"] {
+                        for kind in ["report", "rates"] {
+                            let q = format!(
+                                "/api/v1/stats/{kind}?from={from}&to={to}&group_by={group_by}&tree={tree}"
+                            );
+                            let q = q.replace("&group_by=&", "&");
+                            let fast = app.get(&q, Some(sup)).await;
+                            let slow = app.get(&format!("{q}&path=reference"), Some(sup)).await;
+                            assert_eq!(fast.status, 200, "{q}: {}", fast.body);
+                            assert_eq!(slow.status, 200, "{q}: {}", slow.body);
+                            assert_eq!(fast.body, slow.body, "{label} {q}");
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+            compared
+        }
+    };
+    // Right after loading, most changes are still marked, not folded.
+    let pending = app.db.read_blocking(motcua::stats::fast::pending).unwrap();
+    assert!(pending > 0);
+    assert_eq!(compare("pending").await, 60);
+    // Fold everything in, then again.
+    app.db
+        .write_blocking(|c| {
+            while motcua::stats::fast::fold_pending(c, 10_000)? > 0 {}
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        app.db.read_blocking(motcua::stats::fast::pending).unwrap(),
+        0
+    );
+    assert_eq!(compare("folded").await, 60);
+}

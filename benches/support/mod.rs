@@ -181,6 +181,7 @@ pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
         trust_proxy: false,
         documents_dir: None,
         max_upload_mb: 20,
+        stats_fold: true,
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

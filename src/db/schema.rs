@@ -234,6 +234,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    stat_buckets (grain, unit_id, bucket, procedure_version_id) {
+        grain -> SmallInt,
+        unit_id -> Text,
+        bucket -> Integer,
+        procedure_version_id -> Text,
+        new_all -> BigInt,
+        new_online -> BigInt,
+        new_desk -> BigInt,
+        new_post -> BigInt,
+        early -> BigInt,
+        on_time -> BigInt,
+        late -> BigInt,
+        withdrawn -> BigInt,
+        rejected -> BigInt,
+        stopped -> BigInt,
+        digitised -> BigInt,
+        fully_online -> BigInt,
+        result_electronic -> BigInt,
+        paid -> BigInt,
+        paid_online -> BigInt,
+        rated -> BigInt,
+        satisfied -> BigInt,
+        open_change -> BigInt,
+        overdue_change -> BigInt,
+    }
+}
+
+diesel::table! {
+    stat_folds (dossier_id) {
+        dossier_id -> Text,
+        parts -> Text,
+    }
+}
+
+diesel::table! {
+    stat_dirty (id) {
+        id -> BigInt,
+        dossier_id -> Text,
+        unit_id -> Text,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -254,6 +297,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_ratings,
     dossier_documents,
     working_hours,
+    stat_buckets,
+    stat_folds,
+    stat_dirty,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -273,4 +319,7 @@ pub const TABLES: &[&str] = &[
     "dossier_ratings",
     "dossier_documents",
     "working_hours",
+    "stat_buckets",
+    "stat_folds",
+    "stat_dirty",
 ];

@@ -146,7 +146,8 @@ impl Life {
         Life { facts, ..self }
     }
 
-    fn open_at(&self, x: DateTime<Utc>) -> bool {
+    /// Received before `x` and not finished before it.
+    pub fn open_at(&self, x: DateTime<Utc>) -> bool {
         self.received_at.is_some_and(|r| r < x) && self.ended.is_none_or(|(t, _)| t >= x)
     }
 }
@@ -356,7 +357,7 @@ impl Figures {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::accounts::model::Role;
     use crate::dossiers::model::Action;
@@ -525,10 +526,20 @@ mod tests {
     /// A random life through the state machine: actions tried in turn (impossible ones
     /// skipped), minutes apart, the due date moved forward by waits.
     fn any_life() -> impl Strategy<Value = Life> {
-        let step = (0usize..Action::ALL.len(), 1i64..(3 * DAY), 0i64..(2 * DAY));
+        lives_over(10, 3)
+    }
+
+    /// As `any_life`, starting within `span` days of 1 March 2025, steps at most `gap` days
+    /// apart.
+    pub(crate) fn lives_over(span: i64, gap: i64) -> impl Strategy<Value = Life> {
+        let step = (
+            0usize..Action::ALL.len(),
+            1i64..(gap * DAY),
+            0i64..(2 * DAY),
+        );
         (
             0u8..3,
-            0i64..(10 * DAY),
+            0i64..(span * DAY),
             1i64..(6 * DAY),
             proptest::collection::vec(step, 0..14),
         )

@@ -60,6 +60,11 @@ pub struct Computed {
     pub catalogue_full: Rate,
 }
 
+/// A dossier's life as the figures read it: its history and its record's facts.
+pub fn life_of(filed: &dossiers::Filed, history: &[dossiers::Event]) -> Life {
+    Life::from_history(Channel::parse(&filed.channel), history).with(facts_of(filed))
+}
+
 fn facts_of(f: &dossiers::Filed) -> Facts {
     use crate::db::utc;
     Facts {
@@ -106,7 +111,7 @@ pub fn placement(units: &[Unit], tree: Tree) -> HashMap<Uuid, Uuid> {
 }
 
 /// The child of `root` whose subtree holds `unit`, or `root` itself.
-fn child_of(root: &Unit, unit: &Unit) -> Uuid {
+pub fn child_of(root: &Unit, unit: &Unit) -> Uuid {
     let ids = path_ids(&unit.path);
     match ids.iter().position(|id| *id == root.id) {
         Some(i) => ids.get(i + 1).copied().unwrap_or(root.id),
@@ -131,12 +136,100 @@ pub fn months(p: &Period) -> Vec<Period> {
     out
 }
 
-fn month_key(m: &Period) -> String {
+pub fn month_key(m: &Period) -> String {
     format!("{:04}-{:02}", m.from.year(), m.from.month())
 }
 
-fn month_label(m: &Period) -> String {
+pub fn month_label(m: &Period) -> String {
     format!("Tháng {:02}/{}", m.from.month(), m.from.year())
+}
+
+/// The filed units whose dossiers count under `root` in `tree`, each with the unit it counts
+/// at.
+pub fn members<'a>(units: &'a [Unit], root: &Unit, tree: Tree) -> HashMap<String, &'a Unit> {
+    let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let placed = placement(units, tree);
+    units
+        .iter()
+        .filter_map(|u| {
+            let at = by_id.get(placed.get(&u.id)?)?;
+            at.is_within(root.id).then(|| (u.id.to_string(), *at))
+        })
+        .collect()
+}
+
+/// The groups listed even when empty: every child (in today's tree, only units still in
+/// force) and every month.
+pub fn listed_groups(
+    units: &[Unit],
+    root: &Unit,
+    tree: Tree,
+    group_by: Option<GroupBy>,
+    month_periods: &[Period],
+) -> HashMap<String, (String, Figures)> {
+    match group_by {
+        Some(GroupBy::Child) => units
+            .iter()
+            .filter(|u| u.parent_id == Some(root.id))
+            .filter(|u| tree == Tree::Filed || u.valid_to.is_none())
+            .map(|u| (u.id.to_string(), (u.name.clone(), Figures::default())))
+            .collect(),
+        Some(GroupBy::Month) => month_periods
+            .iter()
+            .map(|m| (month_key(m), (month_label(m), Figures::default())))
+            .collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// The catalogue rate (procedures offered fully online ÷ active procedures) and, per
+/// procedure code, whether it is offered online at all.
+pub fn catalogue(conn: &mut DbConn) -> AppResult<(Rate, HashMap<String, bool>)> {
+    let catalogue = crate::catalogue::store::all_current(conn)?;
+    let mut full = Rate::default();
+    for p in catalogue.iter().filter(|p| p.active) {
+        full.denominator += 1;
+        full.numerator += u64::from(p.online_level == OnlineLevel::Full);
+    }
+    full.finish();
+    let offered_online = catalogue
+        .into_iter()
+        .map(|p| (p.code, p.online_level != OnlineLevel::None))
+        .collect();
+    Ok((full, offered_online))
+}
+
+/// Of the procedures offered online that received a dossier in the period (`used`: per code,
+/// any new dossier, any new online one), those that received one online.
+pub fn online_used(used: &HashMap<String, (bool, bool)>, offered: &HashMap<String, bool>) -> Rate {
+    let mut rate = Rate::default();
+    for (code, (_, online)) in used.iter().filter(|(_, (any, _))| *any) {
+        if offered.get(code).copied().unwrap_or(false) {
+            rate.numerator += u64::from(*online);
+            rate.denominator += 1;
+        }
+    }
+    rate.finish();
+    rate
+}
+
+/// The groups as a list ordered by label: those `listed_groups` lists, with zeros, and the
+/// others that have a figure in the period.
+pub fn finish_groups(
+    groups: HashMap<String, (String, Figures)>,
+    listed: &HashMap<String, (String, Figures)>,
+) -> Vec<Group> {
+    let mut groups: Vec<Group> = groups
+        .into_iter()
+        .filter(|(key, (_, figures))| *figures != Figures::default() || listed.contains_key(key))
+        .map(|(key, (label, figures))| Group {
+            key,
+            label,
+            figures,
+        })
+        .collect();
+    groups.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
+    groups
 }
 
 /// The figures for `root` over `period`, and its groups.
@@ -149,15 +242,7 @@ pub fn compute(
 ) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
-    let placed = placement(&units, tree);
-    // The filed units whose dossiers count here, each with the unit it counts at.
-    let members: HashMap<String, &Unit> = units
-        .iter()
-        .filter_map(|u| {
-            let at = by_id.get(placed.get(&u.id)?)?;
-            at.is_within(root.id).then(|| (u.id.to_string(), *at))
-        })
-        .collect();
+    let members = members(&units, root, tree);
     let unit_ids: Vec<String> = members.keys().cloned().collect();
     let end = period.end().naive_utc();
     let fields = match group_by {
@@ -166,37 +251,16 @@ pub fn compute(
     };
     let month_periods = months(period);
     let mut total = Figures::default();
-    let catalogue = crate::catalogue::store::all_current(conn)?;
-    let mut catalogue_full = Rate::default();
-    for p in catalogue.iter().filter(|p| p.active) {
-        catalogue_full.denominator += 1;
-        catalogue_full.numerator += u64::from(p.online_level == OnlineLevel::Full);
-    }
-    catalogue_full.finish();
-    let offered_online: HashMap<String, bool> = catalogue
-        .into_iter()
-        .map(|p| (p.code, p.online_level != OnlineLevel::None))
-        .collect();
+    let (catalogue_full, offered_online) = catalogue(conn)?;
     // Per procedure: a new dossier in the period, and a new online one.
     let mut used: HashMap<String, (bool, bool)> = HashMap::new();
     // Every child and every month is listed, with zeros where nothing happened.
-    let mut groups: HashMap<String, (String, Figures)> = match group_by {
-        Some(GroupBy::Child) => units
-            .iter()
-            .filter(|u| u.parent_id == Some(root.id))
-            .filter(|u| tree == Tree::Filed || u.valid_to.is_none())
-            .map(|u| (u.id.to_string(), (u.name.clone(), Figures::default())))
-            .collect(),
-        Some(GroupBy::Month) => month_periods
-            .iter()
-            .map(|m| (month_key(m), (month_label(m), Figures::default())))
-            .collect(),
-        _ => HashMap::new(),
-    };
+    let listed = listed_groups(&units, root, tree, group_by, &month_periods);
+    let mut groups = listed.clone();
     for chunk in unit_ids.chunks(500) {
         for (filed, history) in dossiers::filed_with_history(conn, chunk, end)? {
             let channel = Channel::parse(&filed.channel);
-            let life = Life::from_history(channel, &history).with(facts_of(&filed));
+            let life = life_of(&filed, &history);
             total.add(&life, period);
             if life
                 .received_at
@@ -243,23 +307,8 @@ pub fn compute(
                 .add(&life, period);
         }
     }
-    let mut groups: Vec<Group> = groups
-        .into_iter()
-        .map(|(key, (label, figures))| Group {
-            key,
-            label,
-            figures,
-        })
-        .collect();
-    groups.sort_by(|a, b| a.label.cmp(&b.label).then(a.key.cmp(&b.key)));
-    let mut online_used = Rate::default();
-    for (code, (_, online)) in used.iter().filter(|(_, (any, _))| *any) {
-        if offered_online.get(code).copied().unwrap_or(false) {
-            online_used.numerator += u64::from(*online);
-            online_used.denominator += 1;
-        }
-    }
-    online_used.finish();
+    let groups = finish_groups(groups, &listed);
+    let online_used = online_used(&used, &offered_online);
     Ok(Computed {
         total,
         groups,

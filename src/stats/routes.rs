@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::export::{self, Format, Table};
+use super::fast;
 use super::model::{Period, Rate, Rates, Report};
 use super::reference::{self, Computed, GroupBy, Tree};
 use crate::accounts::model::Role;
@@ -32,6 +33,18 @@ pub struct StatsQuery {
     /// `json` (default), `csv` (UTF-8, Vietnamese headings) or `xlsx` (a sheet for the total
     /// and one for the grouping).
     pub format: Option<Format>,
+    /// `fast` (default): from the pre-summed buckets; `reference`: straight from every
+    /// dossier's history (slow; for audits). Both give the same figures.
+    pub path: Option<StatsPath>,
+}
+
+/// How the figures are computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatsPath {
+    #[default]
+    Fast,
+    Reference,
 }
 
 /// The answer in the asked format: JSON as is, or the tables as a download.
@@ -124,6 +137,7 @@ async fn compute(
     state: &AppState,
     caller: &Caller,
     q: StatsQuery,
+    with_online_used: bool,
 ) -> AppResult<(ReportOn, Computed)> {
     caller.require(&[Role::Supervisor, Role::Approver, Role::Admin])?;
     let period =
@@ -136,11 +150,17 @@ async fn compute(
         .or(caller.unit_id)
         .ok_or_else(|| AppError::invalid("unit", "name the unit to report on"))?;
     let (tree, group_by, scope) = (q.tree.unwrap_or_default(), q.group_by, caller.scope());
+    let path = q.path.unwrap_or_default();
     state
         .db
         .read(move |c| {
             let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
-            let computed = reference::compute(c, &unit, &period, tree, group_by)?;
+            let computed = match path {
+                StatsPath::Fast => fast::in_snapshot(c, |c| {
+                    fast::compute(c, &unit, &period, tree, group_by, with_online_used)
+                })?,
+                StatsPath::Reference => reference::compute(c, &unit, &period, tree, group_by)?,
+            };
             Ok((
                 ReportOn {
                     unit_id: unit.id,
@@ -172,7 +192,7 @@ pub async fn processing_report(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed) = compute(&state, &caller, q).await?;
+    let (on, computed) = compute(&state, &caller, q, false).await?;
     let answer = ReportAnswer {
         on,
         total: computed.total.report,
@@ -221,7 +241,7 @@ pub async fn rates(
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed) = compute(&state, &caller, q).await?;
+    let (on, computed) = compute(&state, &caller, q, true).await?;
     let answer = RatesAnswer {
         on,
         total: computed.total.rates.finish(),

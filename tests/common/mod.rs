@@ -67,6 +67,7 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
         trust_proxy: false,
         documents_dir: None,
         max_upload_mb: 20,
+        stats_fold: true,
     }
 }
 

@@ -1,0 +1,635 @@
+//! The fast path: the figures read from bucket sums (`stat_buckets`) instead of every
+//! dossier's history.
+//!
+//! - Each change of a dossier (a transition, a document, a rating) marks it in `stat_dirty`,
+//!   by trigger, in the change's own transaction: the desk pays one small insert.
+//! - A folding worker (`fold_pending`, one at a time across instances) takes a batch of marked
+//!   dossiers, computes each one's contribution afresh (`buckets::contribution`), takes back the
+//!   contribution it had folded before (kept in `stat_folds`), adds the new one to the day,
+//!   month and year buckets of its unit, and of its unit and procedure version, and deletes the
+//!   marks it read — all in one transaction.
+//! - A report reads, in one snapshot, the buckets the period needs (a few rows per unit) plus
+//!   the dossiers still marked in its subtree, whose fresh contributions replace their folded
+//!   ones in memory. So the answer is exact at its snapshot whether or not the worker is behind.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use super::buckets::{self, contribution, Counter, Counts, Grain, Part};
+use super::model::{Figures, Period};
+use super::reference::{self, Computed, GroupBy, Tree};
+use crate::db::schema::{stat_buckets, stat_dirty, stat_folds};
+use crate::db::DbConn;
+use crate::dossiers::store as dossiers;
+use crate::error::{AppError, AppResult};
+use crate::units::model::Unit;
+
+/// Bucket rows are kept per unit, and per unit and procedure version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Level {
+    Unit,
+    Procedure,
+}
+
+fn grain_code(level: Level, g: Grain) -> i16 {
+    let base = match level {
+        Level::Unit => 0,
+        Level::Procedure => 3,
+    };
+    base + match g {
+        Grain::Day => 0,
+        Grain::Month => 1,
+        Grain::Year => 2,
+    }
+}
+
+fn grain_of(code: i16) -> Option<Grain> {
+    match code % 3 {
+        0 => Some(Grain::Day),
+        1 => Some(Grain::Month),
+        2 => Some(Grain::Year),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
+#[diesel(table_name = stat_buckets)]
+struct BucketRow {
+    grain: i16,
+    unit_id: String,
+    bucket: i32,
+    procedure_version_id: String,
+    new_all: i64,
+    new_online: i64,
+    new_desk: i64,
+    new_post: i64,
+    early: i64,
+    on_time: i64,
+    late: i64,
+    withdrawn: i64,
+    rejected: i64,
+    stopped: i64,
+    digitised: i64,
+    fully_online: i64,
+    result_electronic: i64,
+    paid: i64,
+    paid_online: i64,
+    rated: i64,
+    satisfied: i64,
+    open_change: i64,
+    overdue_change: i64,
+}
+
+impl BucketRow {
+    fn new(key: &Key, c: &Counts) -> BucketRow {
+        let [new_all, new_online, new_desk, new_post, early, on_time, late, withdrawn, rejected, stopped, digitised, fully_online, result_electronic, paid, paid_online, rated, satisfied, open_change, overdue_change] =
+            c.0;
+        BucketRow {
+            grain: key.0,
+            unit_id: key.1.clone(),
+            bucket: key.2,
+            procedure_version_id: key.3.clone(),
+            new_all,
+            new_online,
+            new_desk,
+            new_post,
+            early,
+            on_time,
+            late,
+            withdrawn,
+            rejected,
+            stopped,
+            digitised,
+            fully_online,
+            result_electronic,
+            paid,
+            paid_online,
+            rated,
+            satisfied,
+            open_change,
+            overdue_change,
+        }
+    }
+
+    fn counts(&self) -> Counts {
+        Counts([
+            self.new_all,
+            self.new_online,
+            self.new_desk,
+            self.new_post,
+            self.early,
+            self.on_time,
+            self.late,
+            self.withdrawn,
+            self.rejected,
+            self.stopped,
+            self.digitised,
+            self.fully_online,
+            self.result_electronic,
+            self.paid,
+            self.paid_online,
+            self.rated,
+            self.satisfied,
+            self.open_change,
+            self.overdue_change,
+        ])
+    }
+}
+
+/// (grain code, unit id, bucket, procedure version id or "").
+type Key = (i16, String, i32, String);
+
+/// Adds one dossier's contribution (`sign` 1) or takes it back (`sign` −1).
+fn spread(unit: &str, version: &str, parts: &[Part], sign: i64, into: &mut HashMap<Key, Counts>) {
+    for p in parts {
+        for g in Grain::ALL {
+            let bucket = g.bucket(p.day);
+            for (level, v) in [(Level::Unit, ""), (Level::Procedure, version)] {
+                into.entry((grain_code(level, g), unit.to_owned(), bucket, v.to_owned()))
+                    .or_default()
+                    .bump(p.counter, sign * p.delta);
+            }
+        }
+    }
+}
+
+/// A contribution as stored: `[[day, counter, delta], …]`.
+fn encode(parts: &[Part]) -> String {
+    let rows: Vec<(i32, u8, i64)> = parts
+        .iter()
+        .map(|p| (p.day, p.counter as u8, p.delta))
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn decode(text: &str) -> AppResult<Vec<Part>> {
+    let rows: Vec<(i32, u8, i64)> = serde_json::from_str(text).map_err(AppError::internal)?;
+    rows.into_iter()
+        .map(|(day, c, delta)| {
+            let counter = Counter::ALL
+                .get(usize::from(c))
+                .copied()
+                .ok_or_else(|| AppError::internal(std::io::Error::other("bad stored counter")))?;
+            Ok(Part {
+                day,
+                counter,
+                delta,
+            })
+        })
+        .collect()
+}
+
+/// The folded contributions of `ids`.
+fn folded(conn: &mut DbConn, ids: &[String]) -> AppResult<HashMap<String, Vec<Part>>> {
+    let rows: Vec<(String, String)> = stat_folds::table
+        .filter(stat_folds::dossier_id.eq_any(ids))
+        .select((stat_folds::dossier_id, stat_folds::parts))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, parts)| Ok((id, decode(&parts)?)))
+        .collect()
+}
+
+/// For dossiers `ids`: the change to the buckets that folding them in now makes (the fresh
+/// contribution less the folded one), and each fresh contribution.
+fn refold(
+    conn: &mut DbConn,
+    ids: &[String],
+    delta: &mut HashMap<Key, Counts>,
+) -> AppResult<Vec<(String, Vec<Part>)>> {
+    let mut fresh = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let old = folded(conn, chunk)?;
+        for (filed, history) in dossiers::filed_by_ids(conn, chunk)? {
+            let parts = contribution(&reference::life_of(&filed, &history));
+            let (unit, version) = (&filed.unit_id, &filed.procedure_version_id);
+            if let Some(old) = old.get(&filed.id) {
+                spread(unit, version, old, -1, delta);
+            }
+            spread(unit, version, &parts, 1, delta);
+            fresh.push((filed.id, parts));
+        }
+    }
+    Ok(fresh)
+}
+
+/// `column = column + excluded.column` for every counter (a macro: the expression's type is
+/// too long to name).
+macro_rules! bucket_sums {
+    () => {{
+        use stat_buckets::dsl as b;
+        (
+            (
+                b::new_all.eq(b::new_all + excluded(b::new_all)),
+                b::new_online.eq(b::new_online + excluded(b::new_online)),
+                b::new_desk.eq(b::new_desk + excluded(b::new_desk)),
+                b::new_post.eq(b::new_post + excluded(b::new_post)),
+                b::early.eq(b::early + excluded(b::early)),
+                b::on_time.eq(b::on_time + excluded(b::on_time)),
+                b::late.eq(b::late + excluded(b::late)),
+                b::withdrawn.eq(b::withdrawn + excluded(b::withdrawn)),
+                b::rejected.eq(b::rejected + excluded(b::rejected)),
+                b::stopped.eq(b::stopped + excluded(b::stopped)),
+            ),
+            (
+                b::digitised.eq(b::digitised + excluded(b::digitised)),
+                b::fully_online.eq(b::fully_online + excluded(b::fully_online)),
+                b::result_electronic.eq(b::result_electronic + excluded(b::result_electronic)),
+                b::paid.eq(b::paid + excluded(b::paid)),
+                b::paid_online.eq(b::paid_online + excluded(b::paid_online)),
+                b::rated.eq(b::rated + excluded(b::rated)),
+                b::satisfied.eq(b::satisfied + excluded(b::satisfied)),
+                b::open_change.eq(b::open_change + excluded(b::open_change)),
+                b::overdue_change.eq(b::overdue_change + excluded(b::overdue_change)),
+            ),
+        )
+    }};
+}
+
+/// Adds `delta` to the bucket rows, creating those missing.
+fn write_buckets(conn: &mut DbConn, delta: HashMap<Key, Counts>) -> AppResult<()> {
+    use stat_buckets::dsl as b;
+    let rows: Vec<BucketRow> = delta
+        .iter()
+        .filter(|(_, c)| !c.is_zero())
+        .map(|(k, c)| BucketRow::new(k, c))
+        .collect();
+    // PostgreSQL takes a batch per statement (23 parameters a row); diesel writes SQLite's
+    // upserts a row at a time, which in-process costs microseconds.
+    match conn {
+        DbConn::Postgres(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(stat_buckets::table)
+                    .values(chunk)
+                    .on_conflict((b::grain, b::unit_id, b::bucket, b::procedure_version_id))
+                    .do_update()
+                    .set(bucket_sums!())
+                    .execute(c)?;
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(stat_buckets::table)
+                    .values(row)
+                    .on_conflict((b::grain, b::unit_id, b::bucket, b::procedure_version_id))
+                    .do_update()
+                    .set(bucket_sums!())
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_folds(conn: &mut DbConn, fresh: &[(String, Vec<Part>)]) -> AppResult<()> {
+    let rows: Vec<(String, String)> = fresh
+        .iter()
+        .map(|(id, parts)| (id.clone(), encode(parts)))
+        .collect();
+    match conn {
+        DbConn::Postgres(c) => {
+            for chunk in rows.chunks(1000) {
+                let values: Vec<_> = chunk
+                    .iter()
+                    .map(|(id, parts)| {
+                        (
+                            stat_folds::dossier_id.eq(id.as_str()),
+                            stat_folds::parts.eq(parts.as_str()),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(stat_folds::table)
+                    .values(values)
+                    .on_conflict(stat_folds::dossier_id)
+                    .do_update()
+                    .set(stat_folds::parts.eq(excluded(stat_folds::parts)))
+                    .execute(c)?;
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for (id, parts) in &rows {
+                diesel::replace_into(stat_folds::table)
+                    .values((
+                        stat_folds::dossier_id.eq(id.as_str()),
+                        stat_folds::parts.eq(parts.as_str()),
+                    ))
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The advisory lock that makes one instance at a time the folder (PostgreSQL).
+const FOLD_LOCK: i64 = 0x6d6f_7463_7561_0001;
+
+#[derive(QueryableByName)]
+struct Leader {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    leader: bool,
+}
+
+/// Folds in up to `limit` marked changes, oldest first; the number folded. Run it inside a
+/// transaction (`Db::write_blocking`). On PostgreSQL it returns 0 at once when another
+/// instance is folding.
+pub fn fold_pending(conn: &mut DbConn, limit: i64) -> AppResult<usize> {
+    if let DbConn::Postgres(c) = conn {
+        let lock: Leader = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS leader")
+            .bind::<diesel::sql_types::BigInt, _>(FOLD_LOCK)
+            .get_result(c)?;
+        if !lock.leader {
+            return Ok(0);
+        }
+    }
+    let marks: Vec<(i64, String)> = stat_dirty::table
+        .order(stat_dirty::id.asc())
+        .limit(limit)
+        .select((stat_dirty::id, stat_dirty::dossier_id))
+        .load(conn)?;
+    if marks.is_empty() {
+        return Ok(0);
+    }
+    let mut ids: Vec<String> = marks.iter().map(|(_, d)| d.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut delta = HashMap::new();
+    let fresh = refold(conn, &ids, &mut delta)?;
+    write_buckets(conn, delta)?;
+    write_folds(conn, &fresh)?;
+    // Exactly the marks read: one written meanwhile, even with a lower id, stays for later.
+    let read: Vec<i64> = marks.iter().map(|(id, _)| *id).collect();
+    for chunk in read.chunks(1000) {
+        diesel::delete(stat_dirty::table.filter(stat_dirty::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(marks.len())
+}
+
+/// Marks still to fold.
+pub fn pending(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(stat_dirty::table.count().get_result(conn)?)
+}
+
+/// Reads the bucket rows `P(x)` needs for every cut point between `from` and `to`.
+fn read_rows(
+    conn: &mut DbConn,
+    units: &[String],
+    level: Level,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> AppResult<Vec<BucketRow>> {
+    use stat_buckets::dsl as b;
+    let mut out = Vec::new();
+    for chunk in units.chunks(500) {
+        for (grain, lo, hi) in buckets::ranges_for(from, to) {
+            let rows: Vec<BucketRow> = b::stat_buckets
+                .filter(b::grain.eq(grain_code(level, grain)))
+                .filter(b::unit_id.eq_any(chunk))
+                .filter(b::bucket.ge(lo))
+                .filter(b::bucket.lt(hi))
+                .select(BucketRow::as_select())
+                .load(conn)?;
+            out.extend(rows);
+        }
+    }
+    Ok(out)
+}
+
+/// The bucket changes of the dossiers marked but not yet folded in `units`, as rows.
+fn pending_rows(conn: &mut DbConn, units: &[String]) -> AppResult<Vec<BucketRow>> {
+    let mut ids: Vec<String> = Vec::new();
+    for chunk in units.chunks(500) {
+        ids.extend(
+            stat_dirty::table
+                .filter(stat_dirty::unit_id.eq_any(chunk))
+                .select(stat_dirty::dossier_id)
+                .distinct()
+                .load::<String>(conn)?,
+        );
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut delta = HashMap::new();
+    refold(conn, &ids, &mut delta)?;
+    Ok(delta
+        .iter()
+        .filter(|(_, c)| !c.is_zero())
+        .map(|(k, c)| BucketRow::new(k, c))
+        .collect())
+}
+
+/// Sums per group and cut point.
+struct Sums {
+    cuts: Vec<chrono::NaiveDate>,
+    total: Vec<Counts>,
+    groups: HashMap<String, Vec<Counts>>,
+}
+
+impl Sums {
+    fn new(cuts: Vec<chrono::NaiveDate>) -> Sums {
+        let total = vec![Counts::default(); cuts.len()];
+        Sums {
+            cuts,
+            total,
+            groups: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, row: &BucketRow, group: Option<&str>) {
+        let Some(grain) = grain_of(row.grain) else {
+            return;
+        };
+        let counts = row.counts();
+        let n = self.cuts.len();
+        for (i, x) in self.cuts.iter().enumerate() {
+            if grain.counts_before(row.bucket, *x) {
+                self.total[i].add(&counts);
+                if let Some(g) = group {
+                    self.groups
+                        .entry(g.to_owned())
+                        .or_insert_with(|| vec![Counts::default(); n])[i]
+                        .add(&counts);
+                }
+            }
+        }
+    }
+}
+
+/// Everything `reference::compute` computes, from the buckets. `online_used` is computed only
+/// when asked (it reads the per-procedure buckets); otherwise it is left empty.
+pub fn compute(
+    conn: &mut DbConn,
+    root: &Unit,
+    period: &Period,
+    tree: Tree,
+    group_by: Option<GroupBy>,
+    with_online_used: bool,
+) -> AppResult<Computed> {
+    let units = crate::units::store::all(conn)?;
+    let by_id: HashMap<uuid::Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
+    let members = reference::members(&units, root, tree);
+    let mut unit_ids: Vec<String> = members.keys().cloned().collect();
+    unit_ids.sort_unstable();
+    let month_periods = reference::months(period);
+    let cuts: Vec<chrono::NaiveDate> = match group_by {
+        Some(GroupBy::Month) => month_periods
+            .iter()
+            .map(|m| m.from)
+            .chain(std::iter::once(period.to))
+            .collect(),
+        _ => vec![period.from, period.to],
+    };
+    let by_procedure = matches!(group_by, Some(GroupBy::Procedure | GroupBy::Field));
+    let versions = if by_procedure || with_online_used {
+        version_keys(conn)?
+    } else {
+        HashMap::new()
+    };
+    let (from, to) = (period.from, period.to);
+    let mut sums = Sums::new(cuts.clone());
+    let mut per_code = Sums::new(vec![from, to]);
+    let pending = pending_rows(conn, &unit_ids)?;
+    let group_of = |row: &BucketRow| -> Option<String> {
+        match group_by {
+            Some(GroupBy::Child) => {
+                let at = members.get(&row.unit_id).copied().unwrap_or(root);
+                Some(reference::child_of(root, at).to_string())
+            }
+            Some(GroupBy::Procedure) => versions
+                .get(&row.procedure_version_id)
+                .map(|(code, _)| code.clone()),
+            Some(GroupBy::Field) => versions
+                .get(&row.procedure_version_id)
+                .map(|(_, field)| field.clone()),
+            Some(GroupBy::Month) | None => None,
+        }
+    };
+    let level = if by_procedure {
+        Level::Procedure
+    } else {
+        Level::Unit
+    };
+    let unit_level = |r: &&BucketRow| r.grain < 3;
+    let rows = read_rows(conn, &unit_ids, level, cuts[0], to)?;
+    for row in rows.iter().chain(
+        pending
+            .iter()
+            .filter(|r| unit_level(r) == (level == Level::Unit)),
+    ) {
+        sums.add(row, group_of(row).as_deref());
+        if by_procedure && with_online_used {
+            let code = versions
+                .get(&row.procedure_version_id)
+                .map(|v| v.0.as_str());
+            per_code.add(row, code);
+        }
+    }
+    if with_online_used && !by_procedure {
+        let rows = read_rows(conn, &unit_ids, Level::Procedure, from, to)?;
+        for row in rows.iter().chain(pending.iter().filter(|r| !unit_level(r))) {
+            let code = versions
+                .get(&row.procedure_version_id)
+                .map(|v| v.0.as_str());
+            per_code.add(row, code);
+        }
+    }
+    let last = cuts.len() - 1;
+    let total = buckets::figures(&sums.total[0], &sums.total[last]);
+    let listed = reference::listed_groups(&units, root, tree, group_by, &month_periods);
+    let mut groups = listed.clone();
+    match group_by {
+        Some(GroupBy::Month) => {
+            for (i, m) in month_periods.iter().enumerate() {
+                let figures = buckets::figures(&sums.total[i], &sums.total[i + 1]);
+                groups
+                    .entry(reference::month_key(m))
+                    .or_insert_with(|| (reference::month_label(m), Figures::default()))
+                    .1 = figures;
+            }
+        }
+        Some(g) => {
+            for (key, at) in &sums.groups {
+                let label = match g {
+                    GroupBy::Child => uuid::Uuid::try_parse(key)
+                        .ok()
+                        .and_then(|id| by_id.get(&id))
+                        .map_or_else(String::new, |u| u.name.clone()),
+                    _ => key.clone(),
+                };
+                groups
+                    .entry(key.clone())
+                    .or_insert_with(|| (label, Figures::default()))
+                    .1 = buckets::figures(&at[0], &at[last]);
+            }
+        }
+        None => {}
+    }
+    let groups = reference::finish_groups(groups, &listed);
+    let (catalogue_full, offered_online) = reference::catalogue(conn)?;
+    let online_used = if with_online_used {
+        let used: HashMap<String, (bool, bool)> = per_code
+            .groups
+            .iter()
+            .map(|(code, at)| {
+                let f = buckets::figures(&at[0], &at[1]).report;
+                (code.clone(), (f.new > 0, f.new_online > 0))
+            })
+            .collect();
+        reference::online_used(&used, &offered_online)
+    } else {
+        super::model::Rate::default()
+    };
+    Ok(Computed {
+        total,
+        groups,
+        online_used,
+        catalogue_full,
+    })
+}
+
+/// Per procedure version id: its procedure code and field.
+fn version_keys(conn: &mut DbConn) -> AppResult<HashMap<String, (String, String)>> {
+    use crate::db::schema::procedure_versions as v;
+    Ok(v::table
+        .select((v::id, v::code, v::field))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, field)| (id, (code, field)))
+        .collect())
+}
+
+/// Runs `f` on one consistent snapshot: a read-only repeatable-read transaction on
+/// PostgreSQL, a read transaction on SQLite.
+pub fn in_snapshot<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.transaction(|c| {
+        if let DbConn::Postgres(pg) = c {
+            use diesel::connection::SimpleConnection;
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(c)
+    })
+}
+
+/// Folds marked changes in as they come, for as long as the server runs: batches of 500
+/// (short, so that on SQLite the desks' writes wait little for the writer lock), a pause when
+/// nothing is left. Several instances may run it; one folds at a time.
+pub async fn fold_continuously(db: crate::db::Db) {
+    use std::time::Duration;
+    loop {
+        match db.write(|c| fold_pending(c, 500)).await {
+            Ok(n) if n > 0 => actix_web::rt::task::yield_now().await,
+            Ok(_) => actix_web::rt::time::sleep(Duration::from_millis(250)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "folding changes into the statistics failed");
+                actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+}
