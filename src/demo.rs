@@ -233,54 +233,31 @@ pub const DEMO_DOSSIERS: usize = 300;
 /// The desks of the demo: the five first communes of the 2-level Thái Nguyên.
 const DEMO_DESKS: [&str; 5] = ["01843", "01840", "01849", "01864", "01879"];
 
-/// Staff of one demo desk (created once; they sign the demo dossiers' history).
-struct Desk {
-    clerk: crate::auth::Caller,
-    officer: crate::auth::Caller,
-    approver: crate::auth::Caller,
-    unit: uuid::Uuid,
-}
-
-fn desk_staff(conn: &mut DbConn, unit: &Unit) -> AppResult<Desk> {
-    let mut callers = Vec::new();
-    for role in [Role::Clerk, Role::Officer, Role::Approver] {
-        let username = format!("demo.{}.{}", role.as_str(), unit.code);
-        let user = match users::by_username(conn, &username)? {
-            Some(u) => u,
-            None => {
-                // A random password nobody knows: these accounts only sign the demo history.
-                let hash = password::hash(&random_password())
-                    .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))?;
-                users::insert(
-                    conn,
-                    NewUser {
-                        username: &username,
-                        role,
-                        unit_id: Some(unit.id),
-                        full_name: &format!("Cán bộ {} {}", role.as_str(), unit.name),
-                        password_hash: &hash,
-                        citizen_id: None,
-                        tax_code: None,
-                        phone: None,
-                        email: None,
-                    },
-                )?
-            }
-        };
-        callers.push(crate::auth::Caller {
-            user_id: user.uuid(),
-            role,
-            unit_id: Some(unit.id),
-        });
-    }
-    let [clerk, officer, approver]: [crate::auth::Caller; 3] = callers
-        .try_into()
-        .map_err(|_| AppError::internal(std::io::Error::other("three roles")))?;
-    Ok(Desk {
-        clerk,
-        officer,
-        approver,
-        unit: unit.id,
+/// The citizen who files the demo's and the simulation's online dossiers (created with
+/// `password_hash` if missing).
+pub fn simulated_citizen(conn: &mut DbConn, password_hash: &str) -> AppResult<crate::auth::Caller> {
+    let username = "006095001234";
+    let user = match users::by_username(conn, username)? {
+        Some(u) => u,
+        None => users::insert(
+            conn,
+            NewUser {
+                username,
+                role: Role::Citizen,
+                unit_id: None,
+                full_name: "Nguyễn Văn An",
+                password_hash,
+                citizen_id: Some(username),
+                tax_code: None,
+                phone: Some("0912345678"),
+                email: None,
+            },
+        )?,
+    };
+    Ok(crate::auth::Caller {
+        user_id: user.uuid(),
+        role: Role::Citizen,
+        unit_id: None,
     })
 }
 
@@ -293,11 +270,7 @@ pub fn load_dossiers(
     n: usize,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<usize> {
-    use crate::dossiers::model::Action;
-    use crate::dossiers::service::{
-        self, Act, DeskApplicant, DeskIntake, OnlineFiling, PaymentChannel, ReturnChannel,
-    };
-    use crate::dossiers::store::Channel;
+    use crate::simulate::{self, Filing};
     use chrono::Duration;
     use rand::{Rng, SeedableRng};
 
@@ -311,54 +284,28 @@ pub fn load_dossiers(
         return Ok(0);
     }
     let on = two_level_from();
+    let hash = simulate::unknown_password_hash()?;
     let mut desks = Vec::new();
     for code in DEMO_DESKS {
         if let Some(u) = units::find_by_code(conn, code, on)? {
-            desks.push(desk_staff(conn, &u)?);
+            desks.push(simulate::desk_staff(conn, &u, &hash)?);
         }
     }
-    let citizen = users::by_username(conn, "006095001234")?.ok_or(AppError::NotFound)?;
-    let citizen = crate::auth::Caller {
-        user_id: citizen.uuid(),
-        role: Role::Citizen,
-        unit_id: None,
-    };
-    // Commune-level procedures with a published time: what a commune desk takes.
-    let mut procedures = Vec::new();
-    for spec in import::parse(PROCEDURES)? {
-        if spec.processing_days.is_some() && spec.levels == [crate::units::model::Level::Commune] {
-            let documents: Vec<u32> = if spec.required_documents.is_empty() {
-                vec![]
-            } else {
-                vec![0]
-            };
-            procedures.push((
-                spec.code,
-                spec.online_level != crate::catalogue::model::OnlineLevel::None,
-                documents,
-            ));
-        }
-    }
+    let citizen = simulated_citizen(conn, &hash)?;
+    // Commune-level procedures: what a commune desk takes.
+    let procedures: Vec<simulate::Offered> = simulate::offered()?
+        .into_iter()
+        .filter(|p| p.levels == [crate::units::model::Level::Commune])
+        .collect();
     if desks.is_empty() || procedures.is_empty() {
         return Ok(0);
     }
     let cal = crate::calendar::store::load(conn)?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20_250_701);
-    let names = [
-        "Nguyễn Văn An",
-        "Trần Thị Bình",
-        "Lê Văn Cường",
-        "Phạm Thị Dung",
-        "Hoàng Văn Đức",
-        "Hà Thị Lan",
-        "Nông Văn Minh",
-        "Lý Thị Nga",
-    ];
     let mut filed = 0;
     for i in 0..n {
-        let desk = &desks[i % desks.len()];
         // A few procedures take most dossiers.
-        let (code, online_ok, documents) = &procedures
+        let procedure = &procedures
             [(rng.gen::<f64>().powi(3) * procedures.len() as f64) as usize % procedures.len()];
         let day = rng.gen_range(0..120);
         let start = cal
@@ -370,191 +317,20 @@ pub fn load_dossiers(
         if start >= now {
             continue;
         }
-        let mut t = start;
-        let roll: f64 = rng.gen();
-        let row = if *online_ok && roll < 0.73 {
-            let (row, _) = service::file_online(
-                conn,
-                &citizen,
-                OnlineFiling {
-                    procedure_code: code,
-                    unit_id: desk.unit,
-                    documents,
-                    idempotency_key: None,
-                },
-                t,
-            )?;
-            if rng.gen::<f64>() < 0.03 {
-                t += Duration::hours(2);
-                service::transition(
-                    conn,
-                    &cal,
-                    &desk.clerk,
-                    row.uuid(),
-                    Act {
-                        action: Some(Action::Reject),
-                        note: Some("Hồ sơ chưa đúng thủ tục"),
-                        ..Act::default()
-                    },
-                    t.min(now),
-                )?;
-                filed += 1;
-                continue;
-            }
-            t += Duration::minutes(rng.gen_range(10..240));
-            service::transition(
-                conn,
-                &cal,
-                &desk.clerk,
-                row.uuid(),
-                Act {
-                    action: Some(Action::Receive),
-                    ..Act::default()
-                },
-                t.min(now),
-            )?
-        } else {
-            let channel = if rng.gen::<f64>() < 0.1 {
-                Channel::Post
-            } else {
-                Channel::Desk
-            };
-            let name = names[rng.gen_range(0..names.len())];
-            let applicant = DeskApplicant {
-                name,
-                id_number: None,
-                phone: None,
-                address: None,
-            };
-            service::intake(
-                conn,
-                &cal,
-                &desk.clerk,
-                DeskIntake {
-                    procedure_code: code,
-                    channel,
-                    applicant,
-                    documents,
-                },
-                t,
-            )?
-        };
+        simulate::live(
+            conn,
+            &cal,
+            &citizen,
+            Filing {
+                desk: &desks[i % desks.len()],
+                procedure,
+                start,
+                now,
+                finish: (now - start).num_days() >= 10,
+            },
+            &mut rng,
+        )?;
         filed += 1;
-        let id = row.uuid();
-        let due = row.due_at.map(crate::db::utc).unwrap_or(now);
-        // How far this dossier got: older dossiers are mostly finished.
-        let age_days = (now - start).num_days();
-        let mut plan: Vec<(Action, &crate::auth::Caller, Duration)> =
-            vec![(Action::Assign, &desk.clerk, Duration::minutes(30))];
-        if rng.gen::<f64>() < 0.12 {
-            plan.push((
-                Action::RequestSupplement,
-                &desk.officer,
-                Duration::hours(rng.gen_range(2..20)),
-            ));
-            plan.push((
-                Action::Supplement,
-                &desk.clerk,
-                Duration::hours(rng.gen_range(4..72)),
-            ));
-        }
-        if rng.gen::<f64>() < 0.25 {
-            plan.push((Action::RequestPayment, &desk.officer, Duration::hours(1)));
-            plan.push((
-                Action::Pay,
-                &desk.clerk,
-                Duration::hours(rng.gen_range(1..30)),
-            ));
-        }
-        // Most finish in time; about one in eight runs past the due date.
-        let work = if rng.gen::<f64>() < 0.12 {
-            (due - t) + Duration::days(2)
-        } else {
-            (due - t) / 2
-        };
-        plan.push((
-            Action::SubmitForApproval,
-            &desk.officer,
-            work.max(Duration::hours(1)),
-        ));
-        let decision = if rng.gen::<f64>() < 0.06 {
-            Action::Deny
-        } else {
-            Action::Approve
-        };
-        plan.push((
-            decision,
-            &desk.approver,
-            Duration::hours(rng.gen_range(1..8)),
-        ));
-        plan.push((
-            Action::ReturnResult,
-            &desk.clerk,
-            Duration::hours(rng.gen_range(1..48)),
-        ));
-        let stop_after = if age_days < 10 {
-            rng.gen_range(0..plan.len())
-        } else if rng.gen::<f64>() < 0.04 {
-            1
-        } else {
-            plan.len()
-        };
-        for (k, (action, who, after)) in plan.into_iter().enumerate() {
-            if k >= stop_after {
-                break;
-            }
-            t += after;
-            if t >= now {
-                break;
-            }
-            let note = match action {
-                Action::RequestSupplement => Some("Bổ sung bản sao giấy tờ tùy thân"),
-                Action::Deny => Some("Không đủ điều kiện theo quy định"),
-                _ => None,
-            };
-            let channel = (action == Action::ReturnResult).then_some(if rng.gen::<f64>() < 0.5 {
-                ReturnChannel::Electronic
-            } else {
-                ReturnChannel::Desk
-            });
-            // Fees as the seed province's (a few tens of thousands of đồng), ≈ 59 % paid online.
-            let amount_vnd = (action == Action::RequestPayment)
-                .then(|| [10_000, 20_000, 50_000, 100_000][rng.gen_range(0..4)]);
-            let payment_channel = (action == Action::Pay).then_some(if rng.gen::<f64>() < 0.59 {
-                PaymentChannel::Online
-            } else {
-                PaymentChannel::Desk
-            });
-            service::transition(
-                conn,
-                &cal,
-                who,
-                id,
-                Act {
-                    action: Some(action),
-                    note,
-                    return_channel: channel,
-                    amount_vnd,
-                    payment_channel,
-                    ..Act::default()
-                },
-                t,
-            )?;
-        }
-        if stop_after == 1 && age_days >= 3 && rng.gen::<f64>() < 0.5 {
-            service::transition(
-                conn,
-                &cal,
-                &desk.clerk,
-                id,
-                Act {
-                    action: Some(Action::Withdraw),
-                    note: Some("Người nộp rút hồ sơ"),
-                    ..Act::default()
-                },
-                (t + Duration::hours(3)).min(now),
-            )?;
-        }
     }
     Ok(filed)
 }

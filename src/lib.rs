@@ -13,6 +13,7 @@ pub mod demo;
 pub mod dossiers;
 pub mod error;
 pub mod http;
+pub mod simulate;
 pub mod stats;
 pub mod telemetry;
 pub mod text;

@@ -45,6 +45,24 @@ enum Command {
     ImportProcedures { file: std::path::PathBuf },
     /// Print the OpenAPI document generated from the code.
     Openapi,
+    /// Fill the database with a simulated year of a province's dossiers, filed and processed
+    /// through the service (deterministic for a seed), then fold them into the statistics.
+    Simulate {
+        /// The province's code as in force on 1 January of the year: 06 (Bắc Kạn, 3 levels,
+        /// until mid-2025) or 19 (Thái Nguyên, 2 levels, from 1 July 2025).
+        #[arg(long, default_value = "06")]
+        province: String,
+        #[arg(long, default_value_t = 2024)]
+        year: i32,
+        /// How many dossiers (the seed province received 149,016 in a year).
+        #[arg(long, default_value_t = 149_016)]
+        dossiers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Dossiers per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +98,13 @@ fn main() -> ExitCode {
             } => create_admin(&db, &username, &full_name),
             Command::ImportProcedures { file } => import(&db, &file),
             Command::Openapi => Ok(()),
+            Command::Simulate {
+                province,
+                year,
+                dossiers,
+                seed,
+                batch,
+            } => simulate(&db, province, year, dossiers, seed, batch),
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -190,6 +215,65 @@ fn import(db: &motcua::db::Db, file: &std::path::Path) -> Result<(), Box<dyn std
         report.created,
         report.new_versions,
         report.unchanged
+    );
+    Ok(())
+}
+
+fn simulate(
+    db: &motcua::db::Db,
+    province: String,
+    year: i32,
+    dossiers: usize,
+    seed: u64,
+    batch: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    let (from, to) = match (
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1),
+        chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1),
+    ) {
+        (Some(f), Some(t)) => (f, t),
+        _ => return Err(format!("no such year: {year}").into()),
+    };
+    let options = motcua::simulate::Options {
+        province,
+        from,
+        to,
+        dossiers,
+        seed,
+        batch,
+    };
+    let bar = ProgressBar::new(dossiers as u64).with_style(ProgressStyle::with_template(
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, {eta} left)",
+    )?);
+    bar.set_message("hồ sơ");
+    let started = std::time::Instant::now();
+    let outcome = motcua::simulate::run(db, &options, &|done| bar.set_position(done as u64))
+        .map_err(describe)?;
+    bar.finish();
+    let filed_in = started.elapsed();
+    let folding = ProgressBar::new_spinner().with_message("folding into the statistics");
+    let mut folded = 0;
+    loop {
+        let n = db
+            .write_blocking(|c| motcua::stats::fast::fold_pending(c, 5_000))
+            .map_err(describe)?;
+        if n == 0 {
+            break;
+        }
+        folded += n;
+        folding.set_message(format!("folding into the statistics: {folded} changes"));
+        folding.tick();
+    }
+    folding.finish_and_clear();
+    println!(
+        "{} dossiers ({} transitions) filed in {} ({}) in {:.1} s; statistics folded in {:.1} s",
+        outcome.filed,
+        outcome.transitions,
+        outcome.province.name,
+        outcome.province.code,
+        filed_in.as_secs_f64(),
+        (started.elapsed() - filed_in).as_secs_f64()
     );
     Ok(())
 }

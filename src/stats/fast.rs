@@ -376,13 +376,12 @@ fn read_rows(
     conn: &mut DbConn,
     units: &[String],
     level: Level,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
+    ranges: &[(Grain, i32, i32)],
 ) -> AppResult<Vec<BucketRow>> {
     use stat_buckets::dsl as b;
     let mut out = Vec::new();
     for chunk in units.chunks(500) {
-        for (grain, lo, hi) in buckets::ranges_for(from, to) {
+        for &(grain, lo, hi) in ranges {
             let rows: Vec<BucketRow> = b::stat_buckets
                 .filter(b::grain.eq(grain_code(level, grain)))
                 .filter(b::unit_id.eq_any(chunk))
@@ -514,7 +513,7 @@ pub fn compute(
         Level::Unit
     };
     let unit_level = |r: &&BucketRow| r.grain < 3;
-    let rows = read_rows(conn, &unit_ids, level, cuts[0], to)?;
+    let rows = read_rows(conn, &unit_ids, level, &buckets::ranges_for(from, to))?;
     for row in rows.iter().chain(
         pending
             .iter()
@@ -529,12 +528,28 @@ pub fn compute(
         }
     }
     if with_online_used && !by_procedure {
-        let rows = read_rows(conn, &unit_ids, Level::Procedure, from, to)?;
-        for row in rows.iter().chain(pending.iter().filter(|r| !unit_level(r))) {
-            let code = versions
-                .get(&row.procedure_version_id)
-                .map(|v| v.0.as_str());
-            per_code.add(row, code);
+        // Only flows are needed here: the buckets covering the period, not the prefixes.
+        let cover = buckets::cover(from, to);
+        let rows = read_rows(conn, &unit_ids, Level::Procedure, &cover)?;
+        let in_cover = |r: &BucketRow| {
+            grain_of(r.grain).is_some_and(|g| {
+                cover
+                    .iter()
+                    .any(|(cg, lo, hi)| *cg == g && (*lo..*hi).contains(&r.bucket))
+            })
+        };
+        // Summed as `P(to)` against an empty `P(from)`: flows over the period.
+        let mut flows: HashMap<String, Counts> = HashMap::new();
+        for row in rows
+            .iter()
+            .chain(pending.iter().filter(|r| !unit_level(r) && in_cover(r)))
+        {
+            if let Some((code, _)) = versions.get(&row.procedure_version_id) {
+                flows.entry(code.clone()).or_default().add(&row.counts());
+            }
+        }
+        for (code, c) in flows {
+            per_code.groups.insert(code, vec![Counts::default(), c]);
         }
     }
     let last = cuts.len() - 1;
