@@ -47,7 +47,6 @@ fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, T) {
 
 fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
     println!("\n== {name}: a simulated province-year, {n} dossiers ==");
-    let mut load_time = Duration::ZERO;
     let server = support::start(url, |db| {
         let started = Instant::now();
         let outcome = motcua::simulate::run(
@@ -72,7 +71,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
             }
             folded += k;
         }
-        load_time = started.elapsed();
+        let load_time = started.elapsed();
         println!(
             "loaded: {} dossiers, {} transitions through the service in {:.1} s ({:.0} transitions/s); {} changes folded in {:.1} s",
             outcome.filed,
@@ -234,7 +233,6 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         ms(percentile(&times, 0.99)),
         (1.0 - with_load / alone) * 100.0
     );
-    let _ = load_time;
 }
 
 /// Transitions per second made by four desk threads filing and processing dossiers for

@@ -7,36 +7,15 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::TestApp;
+use common::{figure, TestApp, FIGURES};
 use serde_json::Value;
-
-const FIGURES: [&str; 15] = [
-    "carried_over",
-    "new",
-    "new_online",
-    "new_desk",
-    "new_post",
-    "resolved",
-    "early",
-    "on_time",
-    "late",
-    "unresolved",
-    "within_time",
-    "overdue",
-    "withdrawn",
-    "rejected",
-    "stopped",
-];
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 fn figures(r: &Value) -> Vec<i64> {
-    FIGURES
-        .iter()
-        .map(|f| r[f].as_i64().unwrap_or_else(|| panic!("{f} in {r}")))
-        .collect()
+    FIGURES.iter().map(|f| figure(r, f)).collect()
 }
 
 fn add(a: &mut [i64], b: &[i64]) {

@@ -4,32 +4,10 @@
 
 mod common;
 
-use common::TestApp;
+use common::{figure, TestApp, FIGURES};
 use diesel::prelude::*;
 use motcua::db::schema::{dossiers, units};
 use serde_json::Value;
-
-const FIGURES: [&str; 15] = [
-    "carried_over",
-    "new",
-    "new_online",
-    "new_desk",
-    "new_post",
-    "resolved",
-    "early",
-    "on_time",
-    "late",
-    "unresolved",
-    "within_time",
-    "overdue",
-    "withdrawn",
-    "rejected",
-    "stopped",
-];
-
-fn figure(r: &Value, name: &str) -> i64 {
-    r[name].as_i64().unwrap_or_else(|| panic!("{name} in {r}"))
-}
 
 /// Every figure of the total is the sum over the groups.
 fn assert_groups_add_up(body: &Value, figures: &[&str]) {

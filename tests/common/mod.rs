@@ -363,3 +363,27 @@ pub async fn three_level_tree(app: &TestApp, admin: &str) -> Tree {
         c2,
     }
 }
+
+/// The figures of a processing report, in their order.
+pub const FIGURES: [&str; 15] = [
+    "carried_over",
+    "new",
+    "new_online",
+    "new_desk",
+    "new_post",
+    "resolved",
+    "early",
+    "on_time",
+    "late",
+    "unresolved",
+    "within_time",
+    "overdue",
+    "withdrawn",
+    "rejected",
+    "stopped",
+];
+
+/// One figure of a report body.
+pub fn figure(r: &Value, name: &str) -> i64 {
+    r[name].as_i64().unwrap_or_else(|| panic!("{name} in {r}"))
+}
