@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use motcua::stats::model::Period;
-use motcua::stats::reference::{GroupBy, Tree};
+use motcua::stats::reference::{GroupBy, Root, Tree};
 use motcua::stats::{fast, reference};
 use rand::SeedableRng;
 use support::{ms, percentile};
@@ -63,14 +63,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         )
         .unwrap();
         let filed = started.elapsed();
-        let mut folded = 0;
-        loop {
-            let k = db.write_blocking(|c| fast::fold_pending(c, 5_000)).unwrap();
-            if k == 0 {
-                break;
-            }
-            folded += k;
-        }
+        let folded = fast::settle(&db, 5_000, &|_| {}).unwrap();
         let load_time = started.elapsed();
         println!(
             "loaded: {} dossiers, {} transitions through the service in {:.1} s ({:.0} transitions/s); {} changes folded in {:.1} s",
@@ -119,7 +112,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                 fast::in_snapshot(c, |c| {
                     fast::compute(
                         c,
-                        &province,
+                        Root::Unit(&province),
                         &year,
                         Tree::Filed,
                         Some(GroupBy::Child),
@@ -131,7 +124,13 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         });
         let (slow_times, slow_result) = timed(3, || {
             db.read_blocking(|c| {
-                reference::compute(c, &province, &year, Tree::Filed, Some(GroupBy::Child))
+                reference::compute(
+                    c,
+                    Root::Unit(&province),
+                    &year,
+                    Tree::Filed,
+                    Some(GroupBy::Child),
+                )
             })
             .unwrap()
         });
@@ -173,7 +172,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         let (times, _) = timed(20, || {
             db.read_blocking(|c| {
                 fast::in_snapshot(c, |c| {
-                    fast::compute(c, &province, &year, Tree::Filed, group_by, true)
+                    fast::compute(c, Root::Unit(&province), &year, Tree::Filed, group_by, true)
                 })
             })
             .unwrap()

@@ -253,18 +253,11 @@ fn simulate(
     bar.finish();
     let filed_in = started.elapsed();
     let folding = ProgressBar::new_spinner().with_message("folding into the statistics");
-    let mut folded = 0;
-    loop {
-        let n = db
-            .write_blocking(|c| motcua::stats::fast::fold_pending(c, 5_000))
-            .map_err(describe)?;
-        if n == 0 {
-            break;
-        }
-        folded += n;
+    motcua::stats::fast::settle(db, 5_000, &|folded| {
         folding.set_message(format!("folding into the statistics: {folded} changes"));
         folding.tick();
-    }
+    })
+    .map_err(describe)?;
     folding.finish_and_clear();
     println!(
         "{} dossiers ({} transitions) filed in {} ({}) in {:.1} s; statistics folded in {:.1} s",

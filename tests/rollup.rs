@@ -30,13 +30,18 @@ struct Reports<'a> {
 }
 
 impl Reports<'_> {
-    /// The report of `unit` by child for 2025 (and a quarter cutting through the change), by
-    /// both paths, checked equal; returns the whole-year one.
+    /// The report of `unit` (empty: the whole country) by child for 2025 (and a quarter
+    /// cutting through the change), by both paths, checked equal; returns the whole-year one.
     async fn by_child(&self, unit: &str, tree: &str) -> Value {
         let mut year = Value::Null;
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!("unit={unit}&")
+        };
         for (from, to) in [("2025-01-01", "2026-01-01"), ("2025-05-15", "2025-08-15")] {
             let q = format!(
-                "/api/v1/stats/report?unit={unit}&from={from}&to={to}&group_by=child&tree={tree}"
+                "/api/v1/stats/report?{unit}from={from}&to={to}&group_by=child&tree={tree}"
             );
             let fast = self.app.get(&q, Some(&self.token)).await;
             assert_eq!(fast.status, 200, "{q}: {}", fast.body);
@@ -126,4 +131,30 @@ async fn a_province_is_the_sum_of_its_districts_and_communes_in_both_trees() {
     let mut both = old_filed.clone();
     add(&mut both, &new_filed);
     assert_eq!(new_current, both);
+    // The whole country (an administrator naming no unit): the sum of its provinces, which
+    // are both provinces as filed and Thái Nguyên alone in today's tree.
+    for (tree, provinces) in [
+        ("filed", vec![&old_id, &new_id]),
+        ("current", vec![&new_id]),
+    ] {
+        let country = reports.by_child("", tree).await;
+        assert!(country["unit_id"].is_null(), "{country}");
+        assert_eq!(country["unit_code"], "VN");
+        assert_eq!(figures(&country["total"]), both, "the country ({tree})");
+        let mut keys: Vec<&str> = country["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["key"].as_str().unwrap())
+            .collect();
+        keys.sort_unstable();
+        let mut expected: Vec<&str> = provinces.iter().map(|s| s.as_str()).collect();
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "the country's children ({tree})");
+        let mut sum = vec![0; FIGURES.len()];
+        for g in country["groups"].as_array().unwrap() {
+            add(&mut sum, &figures(&g["report"]));
+        }
+        assert_eq!(sum, both, "the provinces add up to the country ({tree})");
+    }
 }

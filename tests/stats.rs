@@ -247,7 +247,11 @@ async fn the_report_is_scoped_and_checks_its_period() {
             Some(&admin),
         )
         .await;
-    assert_eq!(no_unit.status, 422);
+    // An administrator without a home unit naming none reports on the whole country.
+    assert_eq!(no_unit.status, 200, "{}", no_unit.body);
+    assert!(no_unit.body["unit_id"].is_null());
+    assert_eq!(no_unit.body["unit_name"], "Cả nước");
+    assert!(figure(&no_unit.body["total"], "new") >= figure(&own.body["total"], "new"));
     let backwards = app
         .get(
             &format!("/api/v1/stats/report?unit={province}&from=2026-01-01&to=2025-07-01"),

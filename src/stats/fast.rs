@@ -366,6 +366,29 @@ pub fn fold_pending(conn: &mut DbConn, limit: i64) -> AppResult<usize> {
     Ok(marks.len())
 }
 
+/// Folds every pending mark, `batch` at a time, telling `progress` the running count; then,
+/// on PostgreSQL, vacuums the mark queue and refreshes the buckets' statistics, so that
+/// reports right after a bulk load do not walk the dead rows it left. Returns the marks folded.
+pub fn settle(db: &crate::db::Db, batch: i64, progress: &dyn Fn(usize)) -> AppResult<usize> {
+    let mut folded = 0;
+    loop {
+        let n = db.write_blocking(|c| fold_pending(c, batch))?;
+        if n == 0 {
+            break;
+        }
+        folded += n;
+        progress(folded);
+    }
+    db.read_blocking(|c| {
+        if let DbConn::Postgres(pg) = c {
+            // VACUUM cannot run inside a transaction: `read_blocking` runs it on its own.
+            diesel::sql_query("VACUUM ANALYZE stat_dirty, stat_buckets, stat_folds").execute(pg)?;
+        }
+        Ok(())
+    })?;
+    Ok(folded)
+}
+
 /// Marks still to fold.
 pub fn pending(conn: &mut DbConn) -> AppResult<i64> {
     Ok(stat_dirty::table.count().get_result(conn)?)
@@ -462,7 +485,7 @@ impl Sums {
 /// when asked (it reads the per-procedure buckets); otherwise it is left empty.
 pub fn compute(
     conn: &mut DbConn,
-    root: &Unit,
+    root: reference::Root<'_>,
     period: &Period,
     tree: Tree,
     group_by: Option<GroupBy>,
@@ -495,8 +518,8 @@ pub fn compute(
     let group_of = |row: &BucketRow| -> Option<String> {
         match group_by {
             Some(GroupBy::Child) => {
-                let at = members.get(&row.unit_id).copied().unwrap_or(root);
-                Some(reference::child_of(root, at).to_string())
+                let at = members.get(&row.unit_id)?;
+                Some(root.child_of(at).to_string())
             }
             Some(GroupBy::Procedure) => versions
                 .get(&row.procedure_version_id)

@@ -110,12 +110,41 @@ pub fn placement(units: &[Unit], tree: Tree) -> HashMap<Uuid, Uuid> {
         .collect()
 }
 
-/// The child of `root` whose subtree holds `unit`, or `root` itself.
-pub fn child_of(root: &Unit, unit: &Unit) -> Uuid {
-    let ids = path_ids(&unit.path);
-    match ids.iter().position(|id| *id == root.id) {
-        Some(i) => ids.get(i + 1).copied().unwrap_or(root.id),
-        None => root.id,
+/// What a report covers: one unit's subtree, or the whole country (every province's tree).
+#[derive(Debug, Clone, Copy)]
+pub enum Root<'a> {
+    Country,
+    Unit(&'a Unit),
+}
+
+impl Root<'_> {
+    /// Whether `unit` is in the covered tree.
+    pub fn holds(&self, unit: &Unit) -> bool {
+        match self {
+            Root::Country => true,
+            Root::Unit(root) => unit.is_within(root.id),
+        }
+    }
+
+    /// Whether `unit` is one of the root's children (for the country, a province).
+    pub fn is_parent_of(&self, unit: &Unit) -> bool {
+        match self {
+            Root::Country => unit.parent_id.is_none(),
+            Root::Unit(root) => unit.parent_id == Some(root.id),
+        }
+    }
+
+    /// The child of the root whose subtree holds `unit` (the root itself for its own
+    /// dossiers; for the country, the unit's province).
+    pub fn child_of(&self, unit: &Unit) -> Uuid {
+        let ids = path_ids(&unit.path);
+        match self {
+            Root::Country => ids.first().copied().unwrap_or(unit.id),
+            Root::Unit(root) => match ids.iter().position(|id| *id == root.id) {
+                Some(i) => ids.get(i + 1).copied().unwrap_or(root.id),
+                None => root.id,
+            },
+        }
     }
 }
 
@@ -146,14 +175,14 @@ pub fn month_label(m: &Period) -> String {
 
 /// The filed units whose dossiers count under `root` in `tree`, each with the unit it counts
 /// at.
-pub fn members<'a>(units: &'a [Unit], root: &Unit, tree: Tree) -> HashMap<String, &'a Unit> {
+pub fn members<'a>(units: &'a [Unit], root: Root<'_>, tree: Tree) -> HashMap<String, &'a Unit> {
     let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
     let placed = placement(units, tree);
     units
         .iter()
         .filter_map(|u| {
             let at = by_id.get(placed.get(&u.id)?)?;
-            at.is_within(root.id).then(|| (u.id.to_string(), *at))
+            root.holds(at).then(|| (u.id.to_string(), *at))
         })
         .collect()
 }
@@ -162,7 +191,7 @@ pub fn members<'a>(units: &'a [Unit], root: &Unit, tree: Tree) -> HashMap<String
 /// force) and every month.
 pub fn listed_groups(
     units: &[Unit],
-    root: &Unit,
+    root: Root<'_>,
     tree: Tree,
     group_by: Option<GroupBy>,
     month_periods: &[Period],
@@ -170,7 +199,7 @@ pub fn listed_groups(
     match group_by {
         Some(GroupBy::Child) => units
             .iter()
-            .filter(|u| u.parent_id == Some(root.id))
+            .filter(|u| root.is_parent_of(u))
             .filter(|u| tree == Tree::Filed || u.valid_to.is_none())
             .map(|u| (u.id.to_string(), (u.name.clone(), Figures::default())))
             .collect(),
@@ -235,7 +264,7 @@ pub fn finish_groups(
 /// The figures for `root` over `period`, and its groups.
 pub fn compute(
     conn: &mut DbConn,
-    root: &Unit,
+    root: Root<'_>,
     period: &Period,
     tree: Tree,
     group_by: Option<GroupBy>,
@@ -283,8 +312,9 @@ pub fn compute(
             }
             let (key, label) = match group_by {
                 GroupBy::Child => {
-                    let at = members.get(&filed.unit_id).copied().unwrap_or(root);
-                    let child = child_of(root, at);
+                    let child = members
+                        .get(&filed.unit_id)
+                        .map_or_else(|| id_of(&filed.unit_id), |at| root.child_of(at));
                     let name = by_id
                         .get(&child)
                         .map_or_else(String::new, |u| u.name.clone());

@@ -10,10 +10,10 @@ use uuid::Uuid;
 use super::export::{self, Format, Table};
 use super::fast;
 use super::model::{Period, Rate, Rates, Report};
-use super::reference::{self, Computed, GroupBy, Tree};
+use super::reference::{self, Computed, GroupBy, Root, Tree};
 use crate::accounts::model::Role;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::dossiers::store::{self as dossiers, Dossier, QueueFilter, QueueReach};
 use crate::error::{AppError, AppResult};
 use crate::http::{Page, PageParams};
@@ -21,7 +21,8 @@ use crate::http::{Page, PageParams};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// The unit (default: the caller's own).
+    /// The unit (default: the caller's own). An administrator without a home unit who names
+    /// none gets the whole country, with the provinces as its children.
     pub unit: Option<Uuid>,
     /// First day of the period (local date, YYYY-MM-DD).
     pub from: NaiveDate,
@@ -78,10 +79,15 @@ fn file_name(kind: &str, on: &ReportOn) -> String {
     format!("{kind}-{code}-{}-{}", on.from, on.to)
 }
 
+/// How the whole country is named in a national report.
+const COUNTRY_CODE: &str = "VN";
+const COUNTRY_NAME: &str = "Cả nước";
+
 /// The unit and period a figure is for.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportOn {
-    pub unit_id: Uuid,
+    /// Absent for the whole country (an administrator without a home unit naming none).
+    pub unit_id: Option<Uuid>,
     pub unit_code: String,
     pub unit_name: String,
     pub from: NaiveDate,
@@ -145,27 +151,38 @@ async fn compute(
     if (q.to - q.from).num_days() > MAX_DAYS {
         return Err(AppError::invalid("to", "a report covers at most ten years"));
     }
-    let unit_id = q
-        .unit
-        .or(caller.unit_id)
-        .ok_or_else(|| AppError::invalid("unit", "name the unit to report on"))?;
+    // An administrator without a home unit (scope: everything) who names no unit gets the
+    // whole country, by province.
+    let unit_id = match (q.unit.or(caller.unit_id), caller.scope()) {
+        (Some(id), _) => Some(id),
+        (None, Scope::All) => None,
+        (None, _) => return Err(AppError::invalid("unit", "name the unit to report on")),
+    };
     let (tree, group_by, scope) = (q.tree.unwrap_or_default(), q.group_by, caller.scope());
     let path = q.path.unwrap_or_default();
     state
         .db
         .read(move |c| {
-            let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
+            let unit = match unit_id {
+                Some(id) => Some(crate::units::store::get_in_scope(c, id, scope)?),
+                None => None,
+            };
+            let root = unit.as_ref().map_or(Root::Country, Root::Unit);
             let computed = match path {
                 StatsPath::Fast => fast::in_snapshot(c, |c| {
-                    fast::compute(c, &unit, &period, tree, group_by, with_online_used)
+                    fast::compute(c, root, &period, tree, group_by, with_online_used)
                 })?,
-                StatsPath::Reference => reference::compute(c, &unit, &period, tree, group_by)?,
+                StatsPath::Reference => reference::compute(c, root, &period, tree, group_by)?,
+            };
+            let (unit_id, unit_code, unit_name) = match unit {
+                Some(u) => (Some(u.id), u.code, u.name),
+                None => (None, COUNTRY_CODE.to_owned(), COUNTRY_NAME.to_owned()),
             };
             Ok((
                 ReportOn {
-                    unit_id: unit.id,
-                    unit_code: unit.code,
-                    unit_name: unit.name,
+                    unit_id,
+                    unit_code,
+                    unit_name,
                     from: q.from,
                     to: q.to,
                     tree,
