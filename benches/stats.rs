@@ -63,7 +63,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         )
         .unwrap();
         let filed = started.elapsed();
-        let folded = fast::settle(&db, 5_000, &|_| {}).unwrap();
+        let folded = fast::settle(db, 5_000, &|_| {}).unwrap();
         let load_time = started.elapsed();
         println!(
             "loaded: {} dossiers, {} transitions through the service in {:.1} s ({:.0} transitions/s); {} changes folded in {:.1} s",
