@@ -94,6 +94,64 @@ fn insert_tree(
     Ok(by_code)
 }
 
+/// The first day of the model provinces (`load_model_provinces`): before any year one would
+/// simulate, so that a whole year needs no reorganisation.
+pub fn model_from() -> NaiveDate {
+    date(2020, 1, 1)
+}
+
+/// The code of model province `i` (1-based): `M01`, `M02`, …
+pub fn model_province_code(i: usize) -> String {
+    format!("M{i:02}")
+}
+
+/// `count` model provinces for national-scale simulation, each a copy of Thái Nguyên's
+/// 2-level tree (the province and its 92 communes; 34 of them come near the country's 3,321
+/// communes), coded `M01`, `M01-01843`, … and named "Tỉnh mô phỏng 01", in force since
+/// `model_from()`. Those already present are kept. Returns their codes.
+pub fn load_model_provinces(conn: &mut DbConn, count: usize) -> AppResult<Vec<String>> {
+    let template = rows(THAI_NGUYEN_2LEVEL)?;
+    let mut codes = Vec::with_capacity(count);
+    for i in 1..=count {
+        let code = model_province_code(i);
+        codes.push(code.clone());
+        if units::find_by_code(conn, &code, model_from())?.is_some() {
+            continue;
+        }
+        let recode = |c: &str, root: bool| {
+            if root {
+                code.clone()
+            } else {
+                format!("{code}-{c}")
+            }
+        };
+        let copy: Vec<Row> = template
+            .iter()
+            .map(|r| Row {
+                code: recode(&r.code, r.parent.is_none()),
+                name: if r.parent.is_none() {
+                    format!("Tỉnh mô phỏng {i:02}")
+                } else {
+                    r.name.clone()
+                },
+                kind: r.kind,
+                parent: r.parent.as_ref().map(|p| {
+                    let root = template.iter().any(|t| &t.code == p && t.parent.is_none());
+                    recode(p, root)
+                }),
+            })
+            .collect();
+        insert_tree(
+            conn,
+            &copy,
+            model_from(),
+            None,
+            &format!("000.00.00.M{i:02}"),
+        )?;
+    }
+    Ok(codes)
+}
+
 /// Loads both layouts and links each retired unit to its successor.
 pub fn load_units(conn: &mut DbConn) -> AppResult<bool> {
     if units::find_by_code(conn, "06", three_level_from())?.is_some() {

@@ -59,9 +59,18 @@ enum Command {
         dossiers: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Dossiers per transaction.
-        #[arg(long, default_value_t = 200)]
-        batch: usize,
+        /// Dossiers per transaction (default 200; 5,000 with `--bulk`).
+        #[arg(long)]
+        batch: Option<usize>,
+        /// Run the service's rules against an in-memory ledger and write each batch with
+        /// multi-row inserts: for millions of dossiers, into provinces nobody works in meanwhile.
+        #[arg(long)]
+        bulk: bool,
+        /// Instead of `--province`: the whole country as this many model provinces (copies of
+        /// Thái Nguyên's tree, coded M01, M02, …, created if missing) sharing the dossiers;
+        /// implies `--bulk`. 34 gives about the country's number of communes.
+        #[arg(long)]
+        model_provinces: Option<usize>,
     },
 }
 
@@ -104,7 +113,20 @@ fn main() -> ExitCode {
                 dossiers,
                 seed,
                 batch,
-            } => simulate(&db, province, year, dossiers, seed, batch),
+                bulk,
+                model_provinces,
+            } => simulate(
+                &db,
+                Simulation {
+                    province,
+                    year,
+                    dossiers,
+                    seed,
+                    batch,
+                    bulk,
+                    model_provinces,
+                },
+            ),
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -219,37 +241,60 @@ fn import(db: &motcua::db::Db, file: &std::path::Path) -> Result<(), Box<dyn std
     Ok(())
 }
 
-fn simulate(
-    db: &motcua::db::Db,
+/// `motcua simulate`'s arguments.
+struct Simulation {
     province: String,
     year: i32,
     dossiers: usize,
     seed: u64,
-    batch: usize,
-) -> Result<(), Box<dyn std::error::Error>> {
+    batch: Option<usize>,
+    bulk: bool,
+    model_provinces: Option<usize>,
+}
+
+fn simulate(db: &motcua::db::Db, s: Simulation) -> Result<(), Box<dyn std::error::Error>> {
     use indicatif::{ProgressBar, ProgressStyle};
     let (from, to) = match (
-        chrono::NaiveDate::from_ymd_opt(year, 1, 1),
-        chrono::NaiveDate::from_ymd_opt(year + 1, 1, 1),
+        chrono::NaiveDate::from_ymd_opt(s.year, 1, 1),
+        chrono::NaiveDate::from_ymd_opt(s.year + 1, 1, 1),
     ) {
         (Some(f), Some(t)) => (f, t),
-        _ => return Err(format!("no such year: {year}").into()),
+        _ => return Err(format!("no such year: {}", s.year).into()),
     };
+    let bulk = s.bulk || s.model_provinces.is_some();
+    let dossiers = s.dossiers;
     let options = motcua::simulate::Options {
-        province,
+        province: s.province,
         from,
         to,
         dossiers,
-        seed,
-        batch,
+        seed: s.seed,
+        batch: s.batch.unwrap_or(if bulk { 5_000 } else { 200 }),
     };
     let bar = ProgressBar::new(dossiers as u64).with_style(ProgressStyle::with_template(
         "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, {eta} left)",
     )?);
     bar.set_message("hồ sơ");
     let started = std::time::Instant::now();
-    let outcome = motcua::simulate::run(db, &options, &|done| bar.set_position(done as u64))
-        .map_err(describe)?;
+    let progress = |done: usize| bar.set_position(done as u64);
+    let (filed, transitions, place) = match s.model_provinces {
+        Some(count) => {
+            let n = motcua::simulate::bulk::national(db, count, &options, &progress)
+                .map_err(describe)?;
+            let place = format!("{} model provinces", n.provinces.len());
+            (n.filed, n.transitions, place)
+        }
+        None => {
+            let outcome = if bulk {
+                motcua::simulate::bulk::run(db, &options, &progress)
+            } else {
+                motcua::simulate::run(db, &options, &progress)
+            }
+            .map_err(describe)?;
+            let place = format!("{} ({})", outcome.province.name, outcome.province.code);
+            (outcome.filed, outcome.transitions, place)
+        }
+    };
     bar.finish();
     let filed_in = started.elapsed();
     let folding = ProgressBar::new_spinner().with_message("folding into the statistics");
@@ -260,11 +305,7 @@ fn simulate(
     .map_err(describe)?;
     folding.finish_and_clear();
     println!(
-        "{} dossiers ({} transitions) filed in {} ({}) in {:.1} s; statistics folded in {:.1} s",
-        outcome.filed,
-        outcome.transitions,
-        outcome.province.name,
-        outcome.province.code,
+        "{filed} dossiers ({transitions} transitions) filed in {place} in {:.1} s; statistics folded in {:.1} s",
         filed_in.as_secs_f64(),
         (started.elapsed() - filed_in).as_secs_f64()
     );

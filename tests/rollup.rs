@@ -158,3 +158,76 @@ async fn a_province_is_the_sum_of_its_districts_and_communes_in_both_trees() {
         assert_eq!(sum, both, "the provinces add up to the country ({tree})");
     }
 }
+
+/// Every dossier as the database holds it, in code order: what must not depend on whether
+/// the simulation wrote through the database or in bulk.
+fn dossier_lines(db: &motcua::db::Db) -> Vec<String> {
+    use diesel::prelude::*;
+    use motcua::db::schema::{dossier_events as e, dossier_ratings as r, dossiers as d};
+    db.read_blocking(|c| {
+        let rows: Vec<(
+            String,
+            String,
+            i32,
+            Option<chrono::NaiveDateTime>,
+            Option<String>,
+        )> = d::table
+            .select((d::code, d::state, d::version, d::due_at, d::return_channel))
+            .load(c)?;
+        let events: i64 = e::table.count().get_result(c)?;
+        let ratings: i64 = r::table.count().get_result(c)?;
+        let mut lines: Vec<String> = rows.into_iter().map(|r| format!("{r:?}")).collect();
+        // Sorted here: the database's text order is its collation's.
+        lines.sort_unstable();
+        lines.push(format!("{events} events, {ratings} ratings"));
+        Ok(lines)
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_bulk_simulation_writes_what_the_service_writes_and_folds_it() {
+    let (through, bulk) = (
+        TestApp::spawn_with(|c| c.stats_fold = false).await,
+        TestApp::spawn_with(|c| c.stats_fold = false).await,
+    );
+    let options = motcua::simulate::Options {
+        province: "06".into(),
+        from: date(2025, 1, 1),
+        to: date(2025, 7, 1),
+        dossiers: 300,
+        seed: 11,
+        batch: 120,
+    };
+    let (db_through, db_bulk, o) = (through.db.clone(), bulk.db.clone(), options.clone());
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        let a = motcua::simulate::run(&db_through, &o, &|_| {}).unwrap();
+        let b = motcua::simulate::bulk::run(&db_bulk, &o, &|_| {}).unwrap();
+        (a, b)
+    })
+    .await
+    .unwrap();
+    assert_eq!((a.filed, a.transitions), (b.filed, b.transitions));
+    assert!(a.transitions > 3 * a.filed, "{a:?}");
+    // The same dossiers, states, deadlines and histories, dossier by dossier.
+    assert_eq!(dossier_lines(&through.db), dossier_lines(&bulk.db));
+    // The bulk load folded its dossiers itself: nothing pending, and the buckets give the
+    // reference figures.
+    let pending = bulk.db.read_blocking(motcua::stats::fast::pending).unwrap();
+    assert_eq!(pending, 0);
+    let reports = Reports {
+        app: &bulk,
+        token: bulk.admin().await,
+    };
+    let total = reports
+        .leaves_sum(&b.province.id.to_string(), "filed")
+        .await;
+    let other = Reports {
+        app: &through,
+        token: through.admin().await,
+    };
+    assert_eq!(
+        other.leaves_sum(&a.province.id.to_string(), "filed").await,
+        total
+    );
+}

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod documents;
 pub mod forms;
+pub mod ledger;
 pub mod model;
 pub mod routes;
 pub mod service;

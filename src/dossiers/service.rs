@@ -9,17 +9,16 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::clock::{step_due, Allowance, Clock, Wait};
+use super::ledger::Ledger;
 use super::model::{Action, State};
 use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent, Placed};
 use crate::accounts::model::Role;
 use crate::auth::{Caller, Scope};
 use crate::calendar::model::{to_local, Calendar, Calendars};
 use crate::catalogue::model::{OnlineLevel, SupplementPolicy};
-use crate::catalogue::store::{self as catalogue, ProcedureDetail};
-use crate::db::DbConn;
+use crate::catalogue::store::ProcedureDetail;
 use crate::error::{AppError, AppResult, Validator};
 use crate::units::model::{path_contains, Level, Unit};
-use crate::units::store as units;
 
 /// Whether `caller` may see the dossier: its applicant; staff whose scope holds the unit it
 /// was filed at or the unit that holds it now.
@@ -36,15 +35,23 @@ pub fn visible(caller: &Caller, p: &Placed) -> bool {
 }
 
 /// The dossier and its places if the caller may see it, else 404.
-pub fn load_placed(conn: &mut DbConn, caller: &Caller, id: Uuid) -> AppResult<Placed> {
-    match store::get_placed(conn, id)? {
+pub fn load_placed<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<Placed> {
+    match conn.placed(id)? {
         Some(p) if visible(caller, &p) => Ok(p),
         _ => Err(AppError::NotFound),
     }
 }
 
 /// The dossier if the caller may see it, else 404.
-pub fn load_visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> AppResult<DossierRow> {
+pub fn load_visible<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<DossierRow> {
     Ok(load_placed(conn, caller, id)?.row)
 }
 
@@ -70,10 +77,13 @@ pub fn allowance(p: &ProcedureDetail, channel: Channel) -> AppResult<Allowance> 
 
 /// The current version of an active procedure: one query for the code, the content from
 /// the process-wide version cache.
-fn procedure_for_filing(conn: &mut DbConn, code: &str) -> AppResult<Arc<ProcedureDetail>> {
+fn procedure_for_filing<L: Ledger + ?Sized>(
+    conn: &mut L,
+    code: &str,
+) -> AppResult<Arc<ProcedureDetail>> {
     let missing = || AppError::invalid("procedure_code", "no such active procedure");
-    match catalogue::current_version(conn, code)? {
-        Some((version, true)) => catalogue::version_content(conn, version)?.ok_or_else(missing),
+    match conn.current_procedure(code)? {
+        Some((version, true)) => conn.procedure(version)?.ok_or_else(missing),
         _ => Err(missing()),
     }
 }
@@ -95,21 +105,30 @@ fn check_documents(v: &mut Validator, p: &ProcedureDetail, documents: &[u32]) {
 }
 
 /// The unit a dossier is filed at: it must exist today.
-fn receiving_unit(conn: &mut DbConn, id: Uuid, field: &str, at: DateTime<Utc>) -> AppResult<Unit> {
-    match units::get(conn, id)? {
+fn receiving_unit<L: Ledger + ?Sized>(
+    conn: &mut L,
+    id: Uuid,
+    field: &str,
+    at: DateTime<Utc>,
+) -> AppResult<Unit> {
+    match conn.unit(id)? {
         Some(u) if u.valid_on(to_local(at).date()) => Ok(u),
         _ => Err(AppError::invalid(field, "no such unit in operation today")),
     }
 }
 
 /// Allocates the dossier's code at the receiving unit for the local day of `at`.
-fn allocate_code(conn: &mut DbConn, unit: &Unit, at: DateTime<Utc>) -> AppResult<String> {
+fn allocate_code<L: Ledger + ?Sized>(
+    conn: &mut L,
+    unit: &Unit,
+    at: DateTime<Utc>,
+) -> AppResult<String> {
     let prefix = unit
         .agency_code
         .clone()
         .unwrap_or_else(|| unit.code.clone());
     let day = to_local(at).date();
-    let n = store::next_sequence(conn, &prefix, day)?;
+    let n = conn.next_sequence(&prefix, day)?;
     if n > 9999 {
         return Err(AppError::Unavailable(format!(
             "unit {prefix} has used every code of {day}"
@@ -119,28 +138,25 @@ fn allocate_code(conn: &mut DbConn, unit: &Unit, at: DateTime<Utc>) -> AppResult
 }
 
 /// Inserts a new dossier and the event that created it, by `action` of `caller`.
-fn create(
-    conn: &mut DbConn,
+fn create<L: Ledger + ?Sized>(
+    conn: &mut L,
     caller: &Caller,
     action: Action,
     new: NewDossier<'_>,
 ) -> AppResult<DossierRow> {
     let (to, unit, at) = (new.state, new.unit_id, new.at);
-    let row = store::insert(conn, new)?;
-    store::record(
-        conn,
-        NewEvent {
-            dossier: &row,
-            action,
-            from: None,
-            to,
-            actor: Some(caller.user_id),
-            role: caller.role,
-            unit: Some(unit),
-            at,
-            note: None,
-        },
-    )?;
+    let row = conn.insert(new)?;
+    conn.record(NewEvent {
+        dossier: &row,
+        action,
+        from: None,
+        to,
+        actor: Some(caller.user_id),
+        role: caller.role,
+        unit: Some(unit),
+        at,
+        note: None,
+    })?;
     Ok(row)
 }
 
@@ -153,15 +169,15 @@ pub struct OnlineFiling<'a> {
 
 /// A citizen files online: the dossier waits, `submitted`, for the desk. With an idempotency
 /// key, a repeat returns the first dossier (`false`: not created now).
-pub fn file_online(
-    conn: &mut DbConn,
+pub fn file_online<L: Ledger + ?Sized>(
+    conn: &mut L,
     caller: &Caller,
     f: OnlineFiling<'_>,
     at: DateTime<Utc>,
 ) -> AppResult<(DossierRow, bool)> {
     caller.require(Action::Submit.roles())?;
     if let Some(key) = f.idempotency_key {
-        if let Some(existing) = store::by_idempotency_key(conn, caller.user_id, key)? {
+        if let Some(existing) = conn.by_idempotency_key(caller.user_id, key)? {
             return Ok((existing, false));
         }
     }
@@ -176,7 +192,7 @@ pub fn file_online(
     v.finish()?;
     allowance(&p, Channel::Online)?;
     let unit = receiving_unit(conn, f.unit_id, "unit_id", at)?;
-    let me = crate::accounts::store::get(conn, caller.user_id)?.ok_or(AppError::NotFound)?;
+    let me = conn.account(caller.user_id)?.ok_or(AppError::NotFound)?;
     let code = allocate_code(conn, &unit, at)?;
     let naive = at.naive_utc();
     let row = create(
@@ -222,8 +238,8 @@ pub struct DeskIntake<'a> {
 }
 
 /// A clerk takes a dossier at the desk or from the post: received at once, clock running.
-pub fn intake(
-    conn: &mut DbConn,
+pub fn intake<L: Ledger + ?Sized>(
+    conn: &mut L,
     cals: &Calendars,
     caller: &Caller,
     input: DeskIntake<'_>,
@@ -341,11 +357,15 @@ fn step_deadline(
 /// The unit that performs a step at `level` (its id and name): the unit the dossier was
 /// filed at, or its ancestor at that level (an inter-level procedure forwards the dossier up
 /// and back).
-fn step_unit(conn: &mut DbConn, p: &Placed, level: Level) -> AppResult<(Uuid, String)> {
+fn step_unit<L: Ledger + ?Sized>(
+    conn: &mut L,
+    p: &Placed,
+    level: Level,
+) -> AppResult<(Uuid, String)> {
     if p.filed_level == level {
         return Ok((p.row.unit(), p.filed_name.clone()));
     }
-    units::ancestors_on_path(conn, &p.filed_path)?
+    conn.ancestors_on_path(&p.filed_path)?
         .into_iter()
         .rev()
         .find(|u| u.level == level)
@@ -427,8 +447,8 @@ fn approval_step(p: &ProcedureDetail) -> Option<usize> {
 }
 
 /// Checks that `assignee` is staff with the step's role at the unit that now holds the dossier.
-fn check_assignee(
-    conn: &mut DbConn,
+fn check_assignee<L: Ledger + ?Sized>(
+    conn: &mut L,
     assignee: Option<Uuid>,
     (unit, unit_name): (Uuid, &str),
     role: Role,
@@ -436,7 +456,7 @@ fn check_assignee(
     let Some(id) = assignee else {
         return Ok(Some(None));
     };
-    match crate::accounts::store::get(conn, id)? {
+    match conn.account(id)? {
         Some(u)
             if u.unit() == Some(unit)
                 && (u.role() == role || u.role() == Role::Approver)
@@ -454,8 +474,8 @@ fn check_assignee(
 /// Applies one transition: checks, the new state, the clock, the step and its holder, and the
 /// history event. Everything before `store::apply` only reads; `apply` writes the change and
 /// its event atomically (one statement on PostgreSQL), so this runs under `Db::write_atomic`.
-pub fn transition(
-    conn: &mut DbConn,
+pub fn transition<L: Ledger + ?Sized>(
+    conn: &mut L,
     cals: &Calendars,
     caller: &Caller,
     id: Uuid,
@@ -494,7 +514,8 @@ pub fn transition(
             "a reason is required for this action",
         ));
     }
-    let p = catalogue::version_content(conn, crate::db::id_of(&row.procedure_version_id))?
+    let p = conn
+        .procedure(crate::db::id_of(&row.procedure_version_id))?
         .ok_or(AppError::NotFound)?;
     let a = allowance(&p, Channel::parse(&row.channel))?;
     let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
@@ -509,7 +530,7 @@ pub fn transition(
         .and_then(|i| usize::try_from(i).ok())
         .unwrap_or(0);
     // Moving to step `index`: who holds the dossier then, and that step's deadline.
-    let enter = |conn: &mut DbConn, index: usize| -> AppResult<((Uuid, String), Changes)> {
+    let enter = |conn: &mut L, index: usize| -> AppResult<((Uuid, String), Changes)> {
         let step = p
             .steps
             .get(index)
@@ -698,8 +719,7 @@ pub fn transition(
             ))
         }
     };
-    store::apply(
-        conn,
+    conn.apply(
         row,
         changes,
         store::Transition {

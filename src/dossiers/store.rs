@@ -49,7 +49,7 @@ impl Channel {
     }
 }
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+#[derive(Queryable, Selectable, Insertable, Clone, Debug)]
 #[diesel(table_name = dossiers)]
 pub struct DossierRow {
     pub id: String,
@@ -288,41 +288,71 @@ pub struct NewDossier<'a> {
     pub step_due_at: Option<NaiveDateTime>,
 }
 
+/// A dossier as stored: its row and the columns only the database reads.
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRecord {
+    #[diesel(embed)]
+    pub row: DossierRow,
+    search_text: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// The record a new dossier starts as (version 1, held where it was filed).
+pub fn new_record(new: NewDossier<'_>) -> AppResult<DossierRecord> {
+    let unit = new.unit_id.to_string();
+    let row = DossierRow {
+        id: Uuid::now_v7().to_string(),
+        code: new.code.to_owned(),
+        procedure_version_id: new.procedure_version_id.to_string(),
+        procedure_code: new.procedure_code.to_owned(),
+        holder_unit_id: unit.clone(),
+        unit_id: unit,
+        channel: new.channel.as_str().to_owned(),
+        state: new.state.as_str().to_owned(),
+        version: 1,
+        applicant_user_id: new.applicant_user_id.map(|u| u.to_string()),
+        applicant_name: new.applicant_name.to_owned(),
+        applicant_id_number: new.applicant_id_number.map(str::to_owned),
+        applicant_phone: new.applicant_phone.map(str::to_owned),
+        applicant_address: new.applicant_address.map(str::to_owned),
+        documents: serde_json::to_string(new.documents).map_err(AppError::internal)?,
+        current_step: new.current_step,
+        assignee_id: None,
+        submitted_at: (new.channel == Channel::Online).then_some(new.at),
+        received_at: new.received_at,
+        due_at: new.due_at,
+        paused_since: None,
+        resolved_at: None,
+        outcome: None,
+        returned_at: None,
+        created_at: new.at,
+        updated_at: new.at,
+        step_started_at: new.current_step.map(|_| new.at),
+        step_due_at: new.step_due_at,
+        supplement_count: 0,
+        payment_channel: None,
+        paid_at: None,
+        new_appointment_at: None,
+        return_channel: None,
+        documents_digitised: false,
+        result_electronic: false,
+        fee_vnd: None,
+    };
+    Ok(DossierRecord {
+        search_text: crate::text::fold(&format!("{} {}", new.code, new.applicant_name)),
+        idempotency_key: new.idempotency_key.map(str::to_owned),
+        row,
+    })
+}
+
 pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
-    let id = Uuid::now_v7().to_string();
-    let search = crate::text::fold(&format!("{} {}", new.code, new.applicant_name));
+    let record = new_record(new)?;
     diesel::insert_into(dossiers::table)
-        .values((
-            dossiers::id.eq(&id),
-            dossiers::code.eq(new.code),
-            dossiers::procedure_version_id.eq(new.procedure_version_id.to_string()),
-            dossiers::procedure_code.eq(new.procedure_code),
-            dossiers::unit_id.eq(new.unit_id.to_string()),
-            dossiers::holder_unit_id.eq(new.unit_id.to_string()),
-            dossiers::channel.eq(new.channel.as_str()),
-            dossiers::state.eq(new.state.as_str()),
-            dossiers::version.eq(1),
-            dossiers::applicant_user_id.eq(new.applicant_user_id.map(|u| u.to_string())),
-            dossiers::applicant_name.eq(new.applicant_name),
-            dossiers::applicant_id_number.eq(new.applicant_id_number),
-            dossiers::applicant_phone.eq(new.applicant_phone),
-            dossiers::applicant_address.eq(new.applicant_address),
-            dossiers::search_text.eq(search),
-            dossiers::documents
-                .eq(serde_json::to_string(new.documents).map_err(AppError::internal)?),
-            dossiers::idempotency_key.eq(new.idempotency_key),
-            dossiers::submitted_at.eq((new.channel == Channel::Online).then_some(new.at)),
-            dossiers::received_at.eq(new.received_at),
-            dossiers::due_at.eq(new.due_at),
-            dossiers::current_step.eq(new.current_step),
-            dossiers::step_started_at.eq(new.current_step.map(|_| new.at)),
-            dossiers::step_due_at.eq(new.step_due_at),
-            dossiers::supplement_count.eq(0),
-            dossiers::created_at.eq(new.at),
-            dossiers::updated_at.eq(new.at),
-        ))
+        .values(&record)
         .execute(conn)?;
-    get(conn, id_of(&id))?.ok_or(AppError::NotFound)
+    // Read back: the stored instants are the database's (microseconds on PostgreSQL).
+    get(conn, id_of(&record.row.id))?.ok_or(AppError::NotFound)
 }
 
 pub fn get(conn: &mut DbConn, id: Uuid) -> AppResult<Option<DossierRow>> {
@@ -438,7 +468,7 @@ pub struct Changes {
 }
 
 /// The row as it will be after `ch` at `at`: one version on.
-fn next_row(row: &DossierRow, ch: Changes, at: NaiveDateTime) -> DossierRow {
+pub fn next_row(row: &DossierRow, ch: Changes, at: NaiveDateTime) -> DossierRow {
     let mut next = row.clone();
     next.version = row.version + 1;
     if let Some(s) = ch.state {
@@ -703,26 +733,77 @@ pub struct NewEvent<'a> {
     pub note: Option<&'a str>,
 }
 
+/// A history event as stored.
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = dossier_events)]
+pub struct EventRecord {
+    id: String,
+    dossier_id: String,
+    seq: i32,
+    action: String,
+    from_state: Option<String>,
+    to_state: String,
+    actor_id: Option<String>,
+    actor_role: String,
+    unit_id: Option<String>,
+    at: NaiveDateTime,
+    note: Option<String>,
+    due_at: Option<NaiveDateTime>,
+    step: Option<i32>,
+    step_due_at: Option<NaiveDateTime>,
+    holder_unit_id: Option<String>,
+}
+
+impl EventRecord {
+    /// The event of the change that brought `e.dossier` to its current version.
+    pub fn new(e: NewEvent<'_>) -> EventRecord {
+        EventRecord {
+            id: Uuid::now_v7().to_string(),
+            dossier_id: e.dossier.id.clone(),
+            seq: e.dossier.version,
+            action: e.action.as_str().to_owned(),
+            from_state: e.from.map(|s| s.as_str().to_owned()),
+            to_state: e.to.as_str().to_owned(),
+            actor_id: e.actor.map(|u| u.to_string()),
+            actor_role: e.role.as_str().to_owned(),
+            unit_id: e.unit.map(|u| u.to_string()),
+            at: e.at,
+            note: e.note.map(str::to_owned),
+            due_at: e.dossier.due_at,
+            step: e.dossier.current_step,
+            step_due_at: e.dossier.step_due_at,
+            holder_unit_id: Some(e.dossier.holder_unit_id.clone()),
+        }
+    }
+
+    pub fn dossier_id(&self) -> &str {
+        &self.dossier_id
+    }
+
+    /// The event as read back.
+    pub fn event(&self) -> Event {
+        event_of(EventRow {
+            seq: self.seq,
+            action: self.action.clone(),
+            from_state: self.from_state.clone(),
+            to_state: self.to_state.clone(),
+            actor_id: self.actor_id.clone(),
+            actor_role: self.actor_role.clone(),
+            unit_id: self.unit_id.clone(),
+            at: self.at,
+            note: self.note.clone(),
+            due_at: self.due_at,
+            step: self.step,
+            step_due_at: self.step_due_at,
+            holder_unit_id: self.holder_unit_id.clone(),
+        })
+    }
+}
+
 /// Records the event of the change that brought the dossier to its current version.
 pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
     diesel::insert_into(dossier_events::table)
-        .values((
-            dossier_events::id.eq(Uuid::now_v7().to_string()),
-            dossier_events::dossier_id.eq(&e.dossier.id),
-            dossier_events::seq.eq(e.dossier.version),
-            dossier_events::action.eq(e.action.as_str()),
-            dossier_events::from_state.eq(e.from.map(State::as_str)),
-            dossier_events::to_state.eq(e.to.as_str()),
-            dossier_events::actor_id.eq(e.actor.map(|u| u.to_string())),
-            dossier_events::actor_role.eq(e.role.as_str()),
-            dossier_events::unit_id.eq(e.unit.map(|u| u.to_string())),
-            dossier_events::at.eq(e.at),
-            dossier_events::note.eq(e.note),
-            dossier_events::due_at.eq(e.dossier.due_at),
-            dossier_events::step.eq(e.dossier.current_step),
-            dossier_events::step_due_at.eq(e.dossier.step_due_at),
-            dossier_events::holder_unit_id.eq(&e.dossier.holder_unit_id),
-        ))
+        .values(EventRecord::new(e))
         .execute(conn)?;
     Ok(())
 }
@@ -770,6 +851,26 @@ pub struct Filed {
     pub result_electronic: bool,
     /// The applicant's rating (`satisfied` / `not_satisfied`) and when it was given.
     pub rating: Option<(String, NaiveDateTime)>,
+}
+
+impl Filed {
+    /// What `filed_query` reads, from a row in hand and its rating.
+    pub fn of(row: &DossierRow, rating: Option<(String, NaiveDateTime)>) -> Filed {
+        Filed {
+            id: row.id.clone(),
+            unit_id: row.unit_id.clone(),
+            channel: row.channel.clone(),
+            procedure_code: row.procedure_code.clone(),
+            procedure_version_id: row.procedure_version_id.clone(),
+            fee_vnd: row.fee_vnd,
+            payment_channel: row.payment_channel.clone(),
+            paid_at: row.paid_at,
+            return_channel: row.return_channel.clone(),
+            documents_digitised: row.documents_digitised,
+            result_electronic: row.result_electronic,
+            rating,
+        }
+    }
 }
 
 /// The dossiers filed at `units` before `before`, each with its history (oldest first): what

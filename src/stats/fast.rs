@@ -215,6 +215,30 @@ fn refold(
     Ok(fresh)
 }
 
+/// Folds in dossiers written in the caller's transaction and never folded before, from their
+/// lives in hand (the bulk simulation): their contributions are added to the buckets and
+/// stored. Their marks are the caller's to remove.
+pub fn fold_new(
+    conn: &mut DbConn,
+    lives: &[(dossiers::Filed, Vec<dossiers::Event>)],
+) -> AppResult<()> {
+    let mut delta = HashMap::new();
+    let mut fresh = Vec::with_capacity(lives.len());
+    for (filed, history) in lives {
+        let parts = contribution(&reference::life_of(filed, history));
+        spread(
+            &filed.unit_id,
+            &filed.procedure_version_id,
+            &parts,
+            1,
+            &mut delta,
+        );
+        fresh.push((filed.id.clone(), parts));
+    }
+    write_buckets(conn, delta)?;
+    write_folds(conn, &fresh)
+}
+
 /// `column = column + excluded.column` for every counter (a macro: the expression's type is
 /// too long to name).
 macro_rules! bucket_sums {

@@ -18,6 +18,7 @@ use crate::auth::{password, Caller};
 use crate::calendar::model::Calendars;
 use crate::catalogue::import;
 use crate::db::{Db, DbConn};
+use crate::dossiers::ledger::Ledger;
 use crate::dossiers::model::Action;
 use crate::dossiers::service::{
     self, Act, DeskApplicant, DeskIntake, OnlineFiling, PaymentChannel, ReturnChannel,
@@ -25,6 +26,8 @@ use crate::dossiers::service::{
 use crate::dossiers::store::{self as dossiers, Channel};
 use crate::error::{AppError, AppResult};
 use crate::units::model::{Level, Unit};
+
+pub mod bulk;
 
 /// Staff of one desk, who sign the simulated history.
 pub(crate) struct Desk {
@@ -136,8 +139,8 @@ pub(crate) struct Filing<'a> {
 
 /// Files one dossier and takes it as far as its plan and `now` allow, through the service
 /// functions. Returns the number of transitions (filing included).
-pub(crate) fn live(
-    conn: &mut DbConn,
+pub(crate) fn live<L: Ledger + ?Sized>(
+    conn: &mut L,
     cal: &Calendars,
     citizen: &Caller,
     f: Filing<'_>,
@@ -341,7 +344,7 @@ pub(crate) fn live(
         } else {
             dossiers::Rating::NotSatisfied
         };
-        dossiers::rate(conn, id, rating, None, rated_at.naive_utc())?;
+        conn.rate(id, rating, None, rated_at.naive_utc())?;
     }
     Ok(steps)
 }
@@ -375,7 +378,10 @@ fn desks_by_level(
     hash: &str,
 ) -> AppResult<Vec<(Level, Vec<Desk>)>> {
     let mut out: Vec<(Level, Vec<Desk>)> = Vec::new();
-    let units = crate::units::store::all(conn)?;
+    let mut units = crate::units::store::all(conn)?;
+    // By code: ids (and so the store's order) differ from one database to another, and the
+    // simulation must be the same for a seed wherever it runs.
+    units.sort_by(|a, b| a.code.cmp(&b.code));
     for u in units.iter().filter(|u| {
         u.is_within(province.id) && u.valid_from <= on && u.valid_to.is_none_or(|end| end > on)
     }) {
@@ -456,12 +462,23 @@ impl Province {
         })
     }
 
+    /// The accounts that sign the simulated history: the citizen and every desk's staff.
+    pub fn staff(&self) -> Vec<Uuid> {
+        let mut ids = vec![self.citizen.user_id];
+        for (_, desks) in &self.desks {
+            for d in desks {
+                ids.extend([d.clerk.user_id, d.officer.user_id, d.approver.user_id]);
+            }
+        }
+        ids
+    }
+
     /// Files one dossier arriving on `day` (in working hours, more in the morning) and carries
     /// it as far as its plan allows before `now`. Returns the transitions made (0 when the
     /// arrival would be after `now`).
-    pub fn file(
+    pub fn file<L: Ledger + ?Sized>(
         &self,
-        conn: &mut DbConn,
+        conn: &mut L,
         rng: &mut StdRng,
         day: NaiveDate,
         now: DateTime<Utc>,
