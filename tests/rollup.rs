@@ -159,19 +159,22 @@ async fn a_province_is_the_sum_of_its_districts_and_communes_in_both_trees() {
     }
 }
 
+/// A dossier's code, state, version, due instant and return channel.
+type Line = (
+    String,
+    String,
+    i32,
+    Option<chrono::NaiveDateTime>,
+    Option<String>,
+);
+
 /// Every dossier as the database holds it, in code order: what must not depend on whether
 /// the simulation wrote through the database or in bulk.
 fn dossier_lines(db: &motcua::db::Db) -> Vec<String> {
     use diesel::prelude::*;
     use motcua::db::schema::{dossier_events as e, dossier_ratings as r, dossiers as d};
     db.read_blocking(|c| {
-        let rows: Vec<(
-            String,
-            String,
-            i32,
-            Option<chrono::NaiveDateTime>,
-            Option<String>,
-        )> = d::table
+        let rows: Vec<Line> = d::table
             .select((d::code, d::state, d::version, d::due_at, d::return_channel))
             .load(c)?;
         let events: i64 = e::table.count().get_result(c)?;
