@@ -10,11 +10,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use motcua::stats::model::Period;
 use motcua::stats::reference::{GroupBy, Root, Tree};
 use motcua::stats::{fast, reference};
-use support::{ms, percentile};
+use support::{date, ms, percentile, timed};
 
 fn dossiers() -> usize {
     let benching = std::env::args().any(|a| a == "--bench");
@@ -29,22 +28,6 @@ fn provinces() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(34)
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, T) {
-    let mut times = Vec::with_capacity(n);
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        last = Some(f());
-        times.push(t.elapsed());
-    }
-    times.sort();
-    (times, last.unwrap())
 }
 
 fn run(url: &str, n: usize, count: usize) {

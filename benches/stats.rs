@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use motcua::stats::model::Period;
 use motcua::stats::reference::{GroupBy, Root, Tree};
 use motcua::stats::{fast, reference};
 use rand::SeedableRng;
-use support::{ms, percentile};
+use support::{date, ms, percentile, timed};
 
 const PASSWORD: &str = "bench-password-2026";
 
@@ -26,23 +25,6 @@ fn dossiers() -> usize {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if benching { 149_016 } else { 3_000 })
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// Times `f` `n` times; returns the sorted durations.
-fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, T) {
-    let mut times = Vec::with_capacity(n);
-    let mut last = None;
-    for _ in 0..n {
-        let t = Instant::now();
-        last = Some(f());
-        times.push(t.elapsed());
-    }
-    times.sort();
-    (times, last.unwrap())
 }
 
 fn run_backend(name: &str, url: &str, n: usize, secs: f64) {

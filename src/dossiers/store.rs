@@ -521,6 +521,23 @@ pub struct Transition<'a> {
     pub note: Option<&'a str>,
 }
 
+impl Transition<'_> {
+    /// The history event of this transition, which brought the dossier to `next` at `at`.
+    pub fn event<'a>(&'a self, next: &'a DossierRow, at: NaiveDateTime) -> NewEvent<'a> {
+        NewEvent {
+            dossier: next,
+            action: self.action,
+            from: Some(self.from),
+            to: self.to,
+            actor: self.actor,
+            role: self.role,
+            unit: self.unit,
+            at,
+            note: self.note,
+        }
+    }
+}
+
 /// Writes `ch` and its history event if the dossier is still at `row.version`, else 409.
 /// Atomic on its own: on PostgreSQL it is one statement (the update and the event insert in
 /// one `WITH`), so it needs no surrounding transaction; on SQLite it is two statements and
@@ -538,31 +555,23 @@ pub fn apply(
         DbConn::Sqlite(_) => {
             let n = update_row(conn, row.version, &next)?;
             if n == 1 {
-                record(
-                    conn,
-                    NewEvent {
-                        dossier: &next,
-                        action: step.action,
-                        from: Some(step.from),
-                        to: step.to,
-                        actor: step.actor,
-                        role: step.role,
-                        unit: step.unit,
-                        at,
-                        note: step.note,
-                    },
-                )?;
+                record(conn, step.event(&next, at))?;
             }
             n
         }
     };
     if written == 0 {
-        return Err(AppError::Conflict(format!(
-            "dossier {} was changed by someone else (now past version {}); reload and retry",
-            row.code, row.version
-        )));
+        return Err(changed_meanwhile(row));
     }
     Ok(next)
+}
+
+/// The 409 for a change made to `row` when the dossier has moved past its version.
+pub fn changed_meanwhile(row: &DossierRow) -> AppError {
+    AppError::Conflict(format!(
+        "dossier {} was changed by someone else (now past version {}); reload and retry",
+        row.code, row.version
+    ))
 }
 
 fn update_row(conn: &mut DbConn, expected: i32, next: &DossierRow) -> AppResult<usize> {

@@ -276,28 +276,13 @@ impl Ledger for Memory {
         step: Transition<'_>,
         at: NaiveDateTime,
     ) -> AppResult<DossierRow> {
-        let conflict = || {
-            AppError::Conflict(format!(
-                "dossier {} was changed by someone else (now past version {}); reload and retry",
-                row.code, row.version
-            ))
-        };
-        let record = self.dossiers.get_mut(&row.uuid()).ok_or_else(conflict)?;
-        if record.row.version != row.version {
-            return Err(conflict());
-        }
+        let record = self
+            .dossiers
+            .get_mut(&row.uuid())
+            .filter(|r| r.row.version == row.version)
+            .ok_or_else(|| store::changed_meanwhile(row))?;
         let next = store::next_row(row, ch, at);
-        self.events.push(EventRecord::new(NewEvent {
-            dossier: &next,
-            action: step.action,
-            from: Some(step.from),
-            to: step.to,
-            actor: step.actor,
-            role: step.role,
-            unit: step.unit,
-            at,
-            note: step.note,
-        }));
+        self.events.push(EventRecord::new(step.event(&next, at)));
         record.row = next.clone();
         Ok(next)
     }
