@@ -4,6 +4,8 @@
 //! country's report by province and a province's report by commune via the fast path, with
 //! one reference computation to check them and give the ratio. PostgreSQL only (it is the
 //! production backend); `scripts/bench-national` starts a throwaway server and runs it.
+//! BENCH_NATIONAL_KEEP=1 keeps the loaded database; BENCH_NATIONAL_DB=<its name> times the
+//! reports on it again without loading (on a server you started yourself).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -30,13 +32,40 @@ fn provinces() -> usize {
         .unwrap_or(34)
 }
 
-fn run(url: &str, n: usize, count: usize) {
-    println!("\n== PostgreSQL: the country as {count} model provinces, {n} dossiers in 2025 ==");
+/// Provinces loaded at once (BENCH_NATIONAL_JOBS, default 2: the machine's cores).
+fn jobs() -> usize {
+    std::env::var("BENCH_NATIONAL_JOBS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2)
+}
+
+fn run(url: &str, n: usize, count: usize, reuse: bool) {
     let db = motcua::db::Db::connect(url, 4).unwrap();
+    let province = if reuse {
+        println!("\n== PostgreSQL: the country as loaded before ==");
+        db.read_blocking(|c| {
+            let code = motcua::demo::model_province_code(1);
+            motcua::units::store::find_by_code(c, &code, motcua::demo::model_from())
+        })
+        .unwrap()
+        .expect("no model province in BENCH_NATIONAL_DB")
+    } else {
+        println!(
+            "\n== PostgreSQL: the country as {count} model provinces, {n} dossiers in 2025 =="
+        );
+        load(&db, n, count)
+    };
+    report(&db, &province);
+}
+
+/// Fills the country; its first province.
+fn load(db: &motcua::db::Db, n: usize, count: usize) -> motcua::units::model::Unit {
     let started = Instant::now();
     let national = motcua::simulate::bulk::national(
-        &db,
+        db,
         count,
+        jobs(),
         &motcua::simulate::Options {
             province: String::new(),
             from: date(2025, 1, 1),
@@ -49,7 +78,7 @@ fn run(url: &str, n: usize, count: usize) {
     )
     .unwrap();
     let loaded = started.elapsed();
-    fast::settle(&db, 5_000, &|_| {}).unwrap();
+    fast::settle(db, 5_000, &|_| {}).unwrap();
     let settled = started.elapsed() - loaded;
     println!(
         "loaded: {} dossiers, {} transitions in {:.1} s ({:.0} dossiers/s, {:.0} transitions/s), bulk simulation through the service's rules; vacuum {:.1} s",
@@ -60,6 +89,10 @@ fn run(url: &str, n: usize, count: usize) {
         national.transitions as f64 / loaded.as_secs_f64(),
         settled.as_secs_f64()
     );
+    national.provinces[0].clone()
+}
+
+fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
     let year = Period::new(date(2025, 1, 1), date(2026, 1, 1)).unwrap();
     let quarter = Period::new(date(2025, 4, 15), date(2025, 7, 15)).unwrap();
     let fast_of = |root: Root<'_>, p: &Period, g: GroupBy, rates: bool| {
@@ -70,7 +103,6 @@ fn run(url: &str, n: usize, count: usize) {
         })
         .unwrap()
     };
-    let province = national.provinces[0].clone();
     let cases: Vec<(&str, Root<'_>, &Period, GroupBy, bool)> = vec![
         (
             "country-year report, by province",
@@ -102,7 +134,7 @@ fn run(url: &str, n: usize, count: usize) {
         ),
         (
             "province-year report + rates, by commune",
-            Root::Unit(&province),
+            Root::Unit(province),
             &year,
             GroupBy::Child,
             true,
@@ -150,14 +182,26 @@ fn main() {
     let (n, count) = (dossiers(), provinces());
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
-    let name = format!("motcua_national_{}", uuid::Uuid::now_v7().simple());
+    // BENCH_NATIONAL_DB names a database loaded before (kept by BENCH_NATIONAL_KEEP=1): the
+    // reports are timed again without loading.
+    let reuse = std::env::var("BENCH_NATIONAL_DB").ok();
+    let keep = reuse.is_some() || std::env::var("BENCH_NATIONAL_KEEP").is_ok_and(|v| v == "1");
+    let name = reuse
+        .clone()
+        .unwrap_or_else(|| format!("motcua_national_{}", uuid::Uuid::now_v7().simple()));
     let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    if reuse.is_none() {
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+    }
     let (head, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
     let url = format!("{}/{name}", head.rsplit_once('/').unwrap().0);
-    run(&url, n, count);
-    std::thread::sleep(Duration::from_millis(200));
-    let _ = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    run(&url, n, count, reuse.is_some());
+    if keep {
+        println!("kept: BENCH_NATIONAL_DB={name}");
+    } else {
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
 }

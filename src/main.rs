@@ -71,6 +71,9 @@ enum Command {
         /// implies `--bulk`. 34 gives about the country's number of communes.
         #[arg(long)]
         model_provinces: Option<usize>,
+        /// With `--model-provinces`: provinces filled at once, each on its own connection.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
     },
 }
 
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
                 batch,
                 bulk,
                 model_provinces,
+                jobs,
             } => simulate(
                 &db,
                 Simulation {
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
                     batch,
                     bulk,
                     model_provinces,
+                    jobs,
                 },
             ),
         };
@@ -250,6 +255,7 @@ struct Simulation {
     batch: Option<usize>,
     bulk: bool,
     model_provinces: Option<usize>,
+    jobs: usize,
 }
 
 fn simulate(db: &motcua::db::Db, s: Simulation) -> Result<(), Box<dyn std::error::Error>> {
@@ -279,7 +285,7 @@ fn simulate(db: &motcua::db::Db, s: Simulation) -> Result<(), Box<dyn std::error
     let progress = |done: usize| bar.set_position(done as u64);
     let (filed, transitions, place) = match s.model_provinces {
         Some(count) => {
-            let n = motcua::simulate::bulk::national(db, count, &options, &progress)
+            let n = motcua::simulate::bulk::national(db, count, s.jobs, &options, &progress)
                 .map_err(describe)?;
             let place = format!("{} model provinces", n.provinces.len());
             (n.filed, n.transitions, place)

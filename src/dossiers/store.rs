@@ -50,7 +50,7 @@ impl Channel {
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
-#[diesel(table_name = dossiers)]
+#[diesel(table_name = dossiers, treat_none_as_default_value = false)]
 pub struct DossierRow {
     pub id: String,
     pub code: String,
@@ -290,7 +290,7 @@ pub struct NewDossier<'a> {
 
 /// A dossier as stored: its row and the columns only the database reads.
 #[derive(Insertable, Clone, Debug)]
-#[diesel(table_name = dossiers)]
+#[diesel(table_name = dossiers, treat_none_as_default_value = false)]
 pub struct DossierRecord {
     #[diesel(embed)]
     pub row: DossierRow,
@@ -744,7 +744,7 @@ pub struct NewEvent<'a> {
 
 /// A history event as stored.
 #[derive(Insertable, Clone, Debug)]
-#[diesel(table_name = dossier_events)]
+#[diesel(table_name = dossier_events, treat_none_as_default_value = false)]
 pub struct EventRecord {
     id: String,
     dossier_id: String,

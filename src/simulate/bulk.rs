@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -118,14 +119,31 @@ impl Memory {
             .select(diesel::dsl::max(crate::db::schema::stat_dirty::id))
             .first::<Option<i64>>(conn)?
             .unwrap_or(0);
-        // Below both backends' bound-parameter limits (40 and 15 columns a row).
-        for chunk in records.chunks(400) {
-            let insert = diesel::insert_into(dossiers::table).values(chunk);
-            on_backend!(conn, c => insert.execute(c))?;
-        }
-        for chunk in events.chunks(2_000) {
-            let insert = diesel::insert_into(dossier_events::table).values(chunk);
-            on_backend!(conn, c => insert.execute(c))?;
+        match conn {
+            // Binary COPY: no statement to parse, no parameters to bind.
+            DbConn::Postgres(c) => {
+                for chunk in records.chunks(400) {
+                    diesel::insert_into(dossiers::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                diesel::copy_from(dossier_events::table)
+                    .from_insertable(&events)
+                    .execute(c)?;
+            }
+            // Below SQLite's bound-parameter limit (40 and 15 columns a row).
+            DbConn::Sqlite(c) => {
+                for chunk in records.chunks(400) {
+                    diesel::insert_into(dossiers::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+                for chunk in events.chunks(2_000) {
+                    diesel::insert_into(dossier_events::table)
+                        .values(chunk)
+                        .execute(c)?;
+                }
+            }
         }
         let rating_rows: Vec<_> = ratings
             .iter()
@@ -141,18 +159,26 @@ impl Memory {
             let insert = diesel::insert_into(dossier_ratings::table).values(chunk);
             on_backend!(conn, c => insert.execute(c))?;
         }
-        for (prefix, day) in std::mem::take(&mut self.touched) {
-            let last = self.sequences.get(&(prefix.clone(), day)).copied();
-            let Some(last) = last else { continue };
-            let upsert = diesel::insert_into(dossier_sequences::table)
-                .values((
-                    dossier_sequences::prefix.eq(&prefix),
-                    dossier_sequences::day.eq(day),
-                    dossier_sequences::last.eq(last),
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let sequence_rows: Vec<_> = touched
+            .iter()
+            .filter_map(|key| {
+                let last = self.sequences.get(key)?;
+                Some((
+                    dossier_sequences::prefix.eq(key.0.as_str()),
+                    dossier_sequences::day.eq(key.1),
+                    dossier_sequences::last.eq(*last),
                 ))
+            })
+            .collect();
+        for chunk in sequence_rows.chunks(2_000) {
+            let upsert = diesel::insert_into(dossier_sequences::table)
+                .values(chunk)
                 .on_conflict((dossier_sequences::prefix, dossier_sequences::day))
                 .do_update()
-                .set(dossier_sequences::last.eq(last));
+                .set(dossier_sequences::last.eq(excluded(dossier_sequences::last)));
             on_backend!(conn, c => upsert.execute(c))?;
         }
         // Their statistics: folded here from the lives in hand, and the triggers' marks of
@@ -311,6 +337,11 @@ impl Ledger for Memory {
 /// (a few thousand suit it). `progress` is told how many are done after each batch.
 pub fn run(db: &Db, o: &Options, progress: &dyn Fn(usize)) -> AppResult<Outcome> {
     let province = Province::prepare(db, &o.province, o.from, o.seed)?;
+    fill(db, province, o, progress)
+}
+
+/// `run` for a province already prepared.
+fn fill(db: &Db, province: Province, o: &Options, progress: &dyn Fn(usize)) -> AppResult<Outcome> {
     let mut memory = db.read_blocking(|c| Memory::load(c, &province.staff(), o.from, o.to))?;
     let mut rng = StdRng::seed_from_u64(o.seed.wrapping_add(1));
     let now = Utc::now();
@@ -344,13 +375,19 @@ pub struct National {
 
 /// The whole country at scale: `count` model provinces (`demo::load_model_provinces`,
 /// created if missing) share `o.dossiers` evenly, each filled by `run` with its own seed
-/// (`o.province` is not used). `progress` is told the running total.
+/// (`o.province` is not used), `workers` provinces at a time on their own connections (the
+/// provinces share no rows, so their writes do not wait on each other; each worker's
+/// simulation runs while the other's batch is being written). `progress` is told the running
+/// total. The outcome does not depend on `workers`.
 pub fn national(
     db: &Db,
     count: usize,
+    workers: usize,
     o: &Options,
-    progress: &dyn Fn(usize),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> AppResult<National> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
     if o.from < crate::demo::model_from() {
         return Err(AppError::invalid(
             "from",
@@ -358,29 +395,77 @@ pub fn national(
         ));
     }
     let codes = db.write_blocking(|c| crate::demo::load_model_provinces(c, count.max(1)))?;
+    let seed = |i: usize| o.seed.wrapping_add(i as u64 * 7919);
+    // Prepared one after another: they share the simulated citizen, made by the first.
+    let mut prepared = Vec::with_capacity(codes.len());
+    for (i, code) in codes.iter().enumerate() {
+        prepared.push(Mutex::new(Some(Province::prepare(
+            db,
+            code,
+            o.from,
+            seed(i),
+        )?)));
+    }
+    let share = o.dossiers / codes.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; codes.len()]);
+    let work = || -> AppResult<()> {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(province) = prepared.get(i).and_then(|p| p.lock().ok()?.take()) else {
+                return Ok(());
+            };
+            let dossiers = if i + 1 == codes.len() {
+                o.dossiers - share * i
+            } else {
+                share
+            };
+            let reported = std::cell::Cell::new(0);
+            let outcome = fill(
+                db,
+                province,
+                &Options {
+                    province: codes[i].clone(),
+                    dossiers,
+                    seed: seed(i),
+                    ..o.clone()
+                },
+                &|n| {
+                    let step = n - reported.replace(n);
+                    progress(done.fetch_add(step, Ordering::Relaxed) + step);
+                },
+            )?;
+            if let Ok(mut all) = outcomes.lock() {
+                all[i] = Some(outcome);
+            }
+        }
+    };
+    let results: Vec<AppResult<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.clamp(1, codes.len()))
+            .map(|_| scope.spawn(work))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(AppError::internal(std::io::Error::other(
+                        "a simulation worker panicked",
+                    )))
+                })
+            })
+            .collect()
+    });
+    results.into_iter().collect::<AppResult<()>>()?;
+    let outcomes = outcomes
+        .into_inner()
+        .map_err(|_| AppError::internal(std::io::Error::other("a simulation worker panicked")))?;
     let mut out = National {
         provinces: Vec::with_capacity(codes.len()),
         filed: 0,
         transitions: 0,
     };
-    let share = o.dossiers / codes.len();
-    for (i, code) in codes.iter().enumerate() {
-        let dossiers = if i + 1 == codes.len() {
-            o.dossiers - share * i
-        } else {
-            share
-        };
-        let done = out.filed;
-        let outcome = run(
-            db,
-            &Options {
-                province: code.clone(),
-                dossiers,
-                seed: o.seed.wrapping_add(i as u64 * 7919),
-                ..o.clone()
-            },
-            &|n| progress(done + n),
-        )?;
+    for outcome in outcomes.into_iter().flatten() {
         out.filed += outcome.filed;
         out.transitions += outcome.transitions;
         out.provinces.push(outcome.province);
