@@ -418,41 +418,150 @@ pub fn pending(conn: &mut DbConn) -> AppResult<i64> {
     Ok(stat_dirty::table.count().get_result(conn)?)
 }
 
-/// Reads the bucket rows `P(x)` needs for every cut point between `from` and `to`.
+/// The units whose bucket rows a report reads.
+#[derive(Clone, Copy)]
+enum Units<'a> {
+    /// Every unit there is (the country): no filter at all.
+    All,
+    Listed(&'a [String]),
+}
+
+impl<'a> Units<'a> {
+    /// The lists to read in turn (bounded, for the backends' parameter limits).
+    fn chunks(self) -> Vec<Option<&'a [String]>> {
+        match self {
+            Units::All => vec![None],
+            Units::Listed(ids) => ids.chunks(500).map(Some).collect(),
+        }
+    }
+}
+
+/// Reads the bucket rows `P(x)` needs for every cut point between `from` and `to`, one per
+/// unit (and procedure version at that level).
 fn read_rows(
     conn: &mut DbConn,
-    units: &[String],
+    units: Units<'_>,
     level: Level,
     ranges: &[(Grain, i32, i32)],
 ) -> AppResult<Vec<BucketRow>> {
     use stat_buckets::dsl as b;
     let mut out = Vec::new();
-    for chunk in units.chunks(500) {
+    for chunk in units.chunks() {
         for &(grain, lo, hi) in ranges {
-            let rows: Vec<BucketRow> = b::stat_buckets
+            let mut q = b::stat_buckets
                 .filter(b::grain.eq(grain_code(level, grain)))
-                .filter(b::unit_id.eq_any(chunk))
                 .filter(b::bucket.ge(lo))
                 .filter(b::bucket.lt(hi))
                 .select(BucketRow::as_select())
-                .load(conn)?;
-            out.extend(rows);
+                .into_boxed();
+            if let Some(ids) = chunk {
+                q = q.filter(b::unit_id.eq_any(ids));
+            }
+            out.extend(q.load(conn)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every counter summed by the database, as `BIGINT`s.
+const SUMS: &str = "CAST(SUM(new_all) AS BIGINT), CAST(SUM(new_online) AS BIGINT), \
+    CAST(SUM(new_desk) AS BIGINT), CAST(SUM(new_post) AS BIGINT), CAST(SUM(early) AS BIGINT), \
+    CAST(SUM(on_time) AS BIGINT), CAST(SUM(late) AS BIGINT), CAST(SUM(withdrawn) AS BIGINT), \
+    CAST(SUM(rejected) AS BIGINT), CAST(SUM(stopped) AS BIGINT), \
+    CAST(SUM(digitised) AS BIGINT), CAST(SUM(fully_online) AS BIGINT), \
+    CAST(SUM(result_electronic) AS BIGINT), CAST(SUM(paid) AS BIGINT), \
+    CAST(SUM(paid_online) AS BIGINT), CAST(SUM(rated) AS BIGINT), \
+    CAST(SUM(satisfied) AS BIGINT), CAST(SUM(open_change) AS BIGINT), \
+    CAST(SUM(overdue_change) AS BIGINT)";
+
+type SumTypes = (
+    (
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+    ),
+    (
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+        diesel::sql_types::BigInt,
+    ),
+);
+
+type SumValues = (
+    (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64),
+    (i64, i64, i64, i64, i64, i64, i64, i64, i64),
+);
+
+/// As `read_rows`, summed over the units by the database: one row per bucket (and procedure
+/// version at that level), `unit_id` empty. What a report not broken down by unit reads.
+fn read_sums(
+    conn: &mut DbConn,
+    units: Units<'_>,
+    level: Level,
+    ranges: &[(Grain, i32, i32)],
+) -> AppResult<Vec<BucketRow>> {
+    use stat_buckets::dsl as b;
+    let mut out = Vec::new();
+    for chunk in units.chunks() {
+        for &(grain, lo, hi) in ranges {
+            let mut q = b::stat_buckets
+                .filter(b::grain.eq(grain_code(level, grain)))
+                .filter(b::bucket.ge(lo))
+                .filter(b::bucket.lt(hi))
+                .group_by((b::grain, b::bucket, b::procedure_version_id))
+                .select((
+                    b::grain,
+                    b::bucket,
+                    b::procedure_version_id,
+                    diesel::dsl::sql::<SumTypes>(SUMS),
+                ))
+                .into_boxed();
+            if let Some(ids) = chunk {
+                q = q.filter(b::unit_id.eq_any(ids));
+            }
+            let rows: Vec<(i16, i32, String, SumValues)> = q.load(conn)?;
+            out.extend(rows.into_iter().map(|(grain, bucket, version, sums)| {
+                let (
+                    (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9),
+                    (b0, b1, b2, b3, b4, b5, b6, b7, b8),
+                ) = sums;
+                BucketRow::new(
+                    &(grain, String::new(), bucket, version),
+                    &Counts([
+                        a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5, b6, b7, b8,
+                    ]),
+                )
+            }));
         }
     }
     Ok(out)
 }
 
 /// The bucket changes of the dossiers marked but not yet folded in `units`, as rows.
-fn pending_rows(conn: &mut DbConn, units: &[String]) -> AppResult<Vec<BucketRow>> {
+fn pending_rows(conn: &mut DbConn, units: Units<'_>) -> AppResult<Vec<BucketRow>> {
     let mut ids: Vec<String> = Vec::new();
-    for chunk in units.chunks(500) {
-        ids.extend(
-            stat_dirty::table
-                .filter(stat_dirty::unit_id.eq_any(chunk))
-                .select(stat_dirty::dossier_id)
-                .distinct()
-                .load::<String>(conn)?,
-        );
+    for chunk in units.chunks() {
+        let mut q = stat_dirty::table
+            .select(stat_dirty::dossier_id)
+            .distinct()
+            .into_boxed();
+        if let Some(units) = chunk {
+            q = q.filter(stat_dirty::unit_id.eq_any(units));
+        }
+        ids.extend(q.load::<String>(conn)?);
     }
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -538,7 +647,12 @@ pub fn compute(
     let (from, to) = (period.from, period.to);
     let mut sums = Sums::new(cuts.clone());
     let mut per_code = Sums::new(vec![from, to]);
-    let pending = pending_rows(conn, &unit_ids)?;
+    let read_units = if members.len() == units.len() {
+        Units::All
+    } else {
+        Units::Listed(&unit_ids)
+    };
+    let pending = pending_rows(conn, read_units)?;
     let group_of = |row: &BucketRow| -> Option<String> {
         match group_by {
             Some(GroupBy::Child) => {
@@ -560,7 +674,13 @@ pub fn compute(
         Level::Unit
     };
     let unit_level = |r: &&BucketRow| r.grain < 3;
-    let rows = read_rows(conn, &unit_ids, level, &buckets::ranges_for(from, to))?;
+    let ranges = buckets::ranges_for(from, to);
+    // Only a breakdown by child needs each unit's rows; otherwise the database sums them.
+    let rows = if group_by == Some(GroupBy::Child) {
+        read_rows(conn, read_units, level, &ranges)?
+    } else {
+        read_sums(conn, read_units, level, &ranges)?
+    };
     for row in rows.iter().chain(
         pending
             .iter()
@@ -577,7 +697,7 @@ pub fn compute(
     if with_online_used && !by_procedure {
         // Only flows are needed here: the buckets covering the period, not the prefixes.
         let cover = buckets::cover(from, to);
-        let rows = read_rows(conn, &unit_ids, Level::Procedure, &cover)?;
+        let rows = read_sums(conn, read_units, Level::Procedure, &cover)?;
         let in_cover = |r: &BucketRow| {
             grain_of(r.grain).is_some_and(|g| {
                 cover
