@@ -151,7 +151,11 @@ fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
         );
     }
     // One reference computation of the country (every dossier and event read), to check the
-    // fast path and give the ratio.
+    // fast path and give the ratio; BENCH_NATIONAL_REFERENCE=0 leaves it out (it takes
+    // minutes at 10 M).
+    if std::env::var("BENCH_NATIONAL_REFERENCE").is_ok_and(|v| v == "0") {
+        return;
+    }
     let (fast_times, fast_result) =
         timed(15, || fast_of(Root::Country, &year, GroupBy::Child, false));
     let t = Instant::now();

@@ -302,6 +302,36 @@ impl Grain {
     }
 }
 
+/// `ranges` cut wherever `counts_before` may change for one of `cuts`: within each piece every
+/// bucket counts (or not) alike for every cut, so a query may sum a piece's rows into one,
+/// dated at the piece's first day.
+pub fn split_at_cuts(ranges: &[(Grain, i32, i32)], cuts: &[NaiveDate]) -> Vec<(Grain, i32, i32)> {
+    let mut out = Vec::new();
+    for &(grain, lo, hi) in ranges {
+        let mut edges: Vec<i32> = cuts
+            .iter()
+            .flat_map(|x| {
+                let x = day_number(*x);
+                let (month, year) = (Grain::Month.bucket(x), Grain::Year.bucket(x));
+                match grain {
+                    Grain::Year => vec![year],
+                    Grain::Month => vec![year, month],
+                    Grain::Day => vec![month, x],
+                }
+            })
+            .filter(|e| lo < *e && *e < hi)
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        let mut start = lo;
+        for e in edges.into_iter().chain(std::iter::once(hi)) {
+            out.push((grain, start, e));
+            start = e;
+        }
+    }
+    out
+}
+
 /// The bucket ranges `[lo, hi)` (by first day, per grain) that hold every bucket `P(x)` sums
 /// for any `x` from `from` to `to` that is `from`, `to` or the first of a month: what a query
 /// must read. Empty ranges are left out.
@@ -482,6 +512,55 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn split_ranges_count_alike_throughout_for_every_cut(
+            from in 0i64..900,
+            len in 1i64..400,
+            months in proptest::bool::ANY,
+        ) {
+            let base = NaiveDate::from_ymd_opt(2024, 11, 20).unwrap();
+            let from = base + chrono::Duration::days(from);
+            let to = from + chrono::Duration::days(len);
+            let mut cuts = vec![from, to];
+            if months {
+                cuts.extend(
+                    crate::stats::reference::months(&Period::new(from, to).unwrap())
+                        .iter()
+                        .map(|m| m.from),
+                );
+            }
+            let ranges = ranges_for(from, to);
+            let pieces = split_at_cuts(&ranges, &cuts);
+            // The pieces tile the ranges exactly.
+            let floor = day_number(base) - 800;
+            let days = |rs: &[(Grain, i32, i32)], g: Grain| -> Vec<i32> {
+                rs.iter()
+                    .filter(|r| r.0 == g)
+                    .flat_map(|r| r.1.max(floor)..r.2)
+                    .collect()
+            };
+            for g in Grain::ALL {
+                prop_assert_eq!(days(&pieces, g), days(&ranges, g));
+            }
+            for (grain, lo, hi) in pieces {
+                prop_assert!(lo < hi);
+                // Every bucket start in the piece (years and months: their first days) counts
+                // as its first day does.
+                let starts: Vec<i32> = (lo.max(floor)..hi)
+                    .filter(|d| grain.bucket(*d) == *d)
+                    .collect();
+                for x in &cuts {
+                    for d in &starts {
+                        prop_assert_eq!(
+                            grain.counts_before(*d, *x),
+                            grain.counts_before(lo, *x),
+                            "{:?} [{}, {}) at {}", grain, lo, hi, x
+                        );
+                    }
+                }
+            }
+        }
+
         #[test]
         fn buckets_give_the_reference_figures_for_any_period(
             lives in proptest::collection::vec(lives_over(700, 40), 0..30),

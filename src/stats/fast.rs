@@ -436,33 +436,6 @@ impl<'a> Units<'a> {
     }
 }
 
-/// Reads the bucket rows `P(x)` needs for every cut point between `from` and `to`, one per
-/// unit (and procedure version at that level).
-fn read_rows(
-    conn: &mut DbConn,
-    units: Units<'_>,
-    level: Level,
-    ranges: &[(Grain, i32, i32)],
-) -> AppResult<Vec<BucketRow>> {
-    use stat_buckets::dsl as b;
-    let mut out = Vec::new();
-    for chunk in units.chunks() {
-        for &(grain, lo, hi) in ranges {
-            let mut q = b::stat_buckets
-                .filter(b::grain.eq(grain_code(level, grain)))
-                .filter(b::bucket.ge(lo))
-                .filter(b::bucket.lt(hi))
-                .select(BucketRow::as_select())
-                .into_boxed();
-            if let Some(ids) = chunk {
-                q = q.filter(b::unit_id.eq_any(ids));
-            }
-            out.extend(q.load(conn)?);
-        }
-    }
-    Ok(out)
-}
-
 /// Every counter summed by the database, as `BIGINT`s.
 const SUMS: &str = "CAST(SUM(new_all) AS BIGINT), CAST(SUM(new_online) AS BIGINT), \
     CAST(SUM(new_desk) AS BIGINT), CAST(SUM(new_post) AS BIGINT), CAST(SUM(early) AS BIGINT), \
@@ -505,41 +478,63 @@ type SumValues = (
     (i64, i64, i64, i64, i64, i64, i64, i64, i64),
 );
 
-/// As `read_rows`, summed over the units by the database: one row per bucket (and procedure
-/// version at that level), `unit_id` empty. What a report not broken down by unit reads.
+/// The bucket rows of `pieces` (from `buckets::split_at_cuts`, or whole buckets), each piece's
+/// rows summed by the database into one per unit (`by_unit`) or per procedure version (empty at
+/// unit level), dated at the piece's first day. What `P(x)` needs at every cut, in as few rows
+/// as the report's breakdown allows.
 fn read_sums(
     conn: &mut DbConn,
     units: Units<'_>,
     level: Level,
-    ranges: &[(Grain, i32, i32)],
+    pieces: &[(Grain, i32, i32)],
+    by_unit: bool,
 ) -> AppResult<Vec<BucketRow>> {
     use stat_buckets::dsl as b;
     let mut out = Vec::new();
     for chunk in units.chunks() {
-        for &(grain, lo, hi) in ranges {
-            let mut q = b::stat_buckets
-                .filter(b::grain.eq(grain_code(level, grain)))
+        for &(grain, lo, hi) in pieces {
+            let code = grain_code(level, grain);
+            // The grain written into the statement, not bound: PostgreSQL then plans for its
+            // one partition (a bound grain gets a plan for all six, after a few runs).
+            let filtered = b::stat_buckets
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                    "grain = {code}"
+                )))
                 .filter(b::bucket.ge(lo))
-                .filter(b::bucket.lt(hi))
-                .group_by((b::grain, b::bucket, b::procedure_version_id))
-                .select((
-                    b::grain,
-                    b::bucket,
-                    b::procedure_version_id,
-                    diesel::dsl::sql::<SumTypes>(SUMS),
-                ))
-                .into_boxed();
-            if let Some(ids) = chunk {
-                q = q.filter(b::unit_id.eq_any(ids));
-            }
-            let rows: Vec<(i16, i32, String, SumValues)> = q.load(conn)?;
-            out.extend(rows.into_iter().map(|(grain, bucket, version, sums)| {
+                .filter(b::bucket.lt(hi));
+            let sums = diesel::dsl::sql::<SumTypes>(SUMS);
+            let rows: Vec<(String, SumValues)> = match (by_unit, chunk) {
+                (true, None) => filtered
+                    .group_by(b::unit_id)
+                    .select((b::unit_id, sums))
+                    .load(conn)?,
+                (true, Some(ids)) => filtered
+                    .filter(b::unit_id.eq_any(ids))
+                    .group_by(b::unit_id)
+                    .select((b::unit_id, sums))
+                    .load(conn)?,
+                (false, None) => filtered
+                    .group_by(b::procedure_version_id)
+                    .select((b::procedure_version_id, sums))
+                    .load(conn)?,
+                (false, Some(ids)) => filtered
+                    .filter(b::unit_id.eq_any(ids))
+                    .group_by(b::procedure_version_id)
+                    .select((b::procedure_version_id, sums))
+                    .load(conn)?,
+            };
+            out.extend(rows.into_iter().map(|(key, sums)| {
                 let (
                     (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9),
                     (b0, b1, b2, b3, b4, b5, b6, b7, b8),
                 ) = sums;
+                let (unit, version) = if by_unit {
+                    (key, String::new())
+                } else {
+                    (String::new(), key)
+                };
                 BucketRow::new(
-                    &(grain, String::new(), bucket, version),
+                    &(code, unit, lo, version),
                     &Counts([
                         a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, b0, b1, b2, b3, b4, b5, b6, b7, b8,
                     ]),
@@ -674,13 +669,10 @@ pub fn compute(
         Level::Unit
     };
     let unit_level = |r: &&BucketRow| r.grain < 3;
-    let ranges = buckets::ranges_for(from, to);
-    // Only a breakdown by child needs each unit's rows; otherwise the database sums them.
-    let rows = if group_by == Some(GroupBy::Child) {
-        read_rows(conn, read_units, level, &ranges)?
-    } else {
-        read_sums(conn, read_units, level, &ranges)?
-    };
+    let pieces = buckets::split_at_cuts(&buckets::ranges_for(from, to), &cuts);
+    // Only a breakdown by child needs each unit's sums.
+    let by_unit = group_by == Some(GroupBy::Child);
+    let rows = read_sums(conn, read_units, level, &pieces, by_unit)?;
     for row in rows.iter().chain(
         pending
             .iter()
@@ -697,7 +689,7 @@ pub fn compute(
     if with_online_used && !by_procedure {
         // Only flows are needed here: the buckets covering the period, not the prefixes.
         let cover = buckets::cover(from, to);
-        let rows = read_sums(conn, read_units, Level::Procedure, &cover)?;
+        let rows = read_sums(conn, read_units, Level::Procedure, &cover, false)?;
         let in_cover = |r: &BucketRow| {
             grain_of(r.grain).is_some_and(|g| {
                 cover

@@ -1,0 +1,1 @@
+DROP INDEX stat_buckets_by_bucket;
