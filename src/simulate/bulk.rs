@@ -337,11 +337,11 @@ impl Ledger for Memory {
 /// (a few thousand suit it). `progress` is told how many are done after each batch.
 pub fn run(db: &Db, o: &Options, progress: &dyn Fn(usize)) -> AppResult<Outcome> {
     let province = Province::prepare(db, &o.province, o.from, o.seed)?;
-    fill(db, province, o, progress)
+    fill(db, &province, o, progress)
 }
 
 /// `run` for a province already prepared.
-fn fill(db: &Db, province: Province, o: &Options, progress: &dyn Fn(usize)) -> AppResult<Outcome> {
+fn fill(db: &Db, province: &Province, o: &Options, progress: &dyn Fn(usize)) -> AppResult<Outcome> {
     let mut memory = db.read_blocking(|c| Memory::load(c, &province.staff(), o.from, o.to))?;
     let mut rng = StdRng::seed_from_u64(o.seed.wrapping_add(1));
     let now = Utc::now();
@@ -359,7 +359,7 @@ fn fill(db: &Db, province: Province, o: &Options, progress: &dyn Fn(usize)) -> A
         progress(filed);
     }
     Ok(Outcome {
-        province: province.unit,
+        province: province.unit.clone(),
         filed,
         transitions,
     })
@@ -387,7 +387,6 @@ pub fn national(
     progress: &(dyn Fn(usize) + Sync),
 ) -> AppResult<National> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
     if o.from < crate::demo::model_from() {
         return Err(AppError::invalid(
             "from",
@@ -397,24 +396,20 @@ pub fn national(
     let codes = db.write_blocking(|c| crate::demo::load_model_provinces(c, count.max(1)))?;
     let seed = |i: usize| o.seed.wrapping_add(i as u64 * 7919);
     // Prepared one after another: they share the simulated citizen, made by the first.
-    let mut prepared = Vec::with_capacity(codes.len());
-    for (i, code) in codes.iter().enumerate() {
-        prepared.push(Mutex::new(Some(Province::prepare(
-            db,
-            code,
-            o.from,
-            seed(i),
-        )?)));
-    }
+    let prepared = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| Province::prepare(db, code, o.from, seed(i)))
+        .collect::<AppResult<Vec<_>>>()?;
     let share = o.dossiers / codes.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; codes.len()]);
-    let work = || -> AppResult<()> {
+    let (next, done) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    // Each worker takes the next province left and returns what it filled, by index.
+    let work = || -> AppResult<Vec<(usize, Outcome)>> {
+        let mut filled = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(province) = prepared.get(i).and_then(|p| p.lock().ok()?.take()) else {
-                return Ok(());
+            let Some(province) = prepared.get(i) else {
+                return Ok(filled);
             };
             let dossiers = if i + 1 == codes.len() {
                 o.dossiers - share * i
@@ -436,12 +431,10 @@ pub fn national(
                     progress(done.fetch_add(step, Ordering::Relaxed) + step);
                 },
             )?;
-            if let Ok(mut all) = outcomes.lock() {
-                all[i] = Some(outcome);
-            }
+            filled.push((i, outcome));
         }
     };
-    let results: Vec<AppResult<()>> = std::thread::scope(|scope| {
+    let mut outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers.clamp(1, codes.len()))
             .map(|_| scope.spawn(work))
             .collect();
@@ -454,18 +447,18 @@ pub fn national(
                     )))
                 })
             })
-            .collect()
-    });
-    results.into_iter().collect::<AppResult<()>>()?;
-    let outcomes = outcomes
-        .into_inner()
-        .map_err(|_| AppError::internal(std::io::Error::other("a simulation worker panicked")))?;
+            .collect::<AppResult<Vec<_>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    outcomes.sort_by_key(|(i, _)| *i);
     let mut out = National {
         provinces: Vec::with_capacity(codes.len()),
         filed: 0,
         transitions: 0,
     };
-    for outcome in outcomes.into_iter().flatten() {
+    for (_, outcome) in outcomes {
         out.filed += outcome.filed;
         out.transitions += outcome.transitions;
         out.provinces.push(outcome.province);

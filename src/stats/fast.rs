@@ -502,26 +502,20 @@ fn read_sums(
                 )))
                 .filter(b::bucket.ge(lo))
                 .filter(b::bucket.lt(hi));
-            let sums = diesel::dsl::sql::<SumTypes>(SUMS);
-            let rows: Vec<(String, SumValues)> = match (by_unit, chunk) {
-                (true, None) => filtered
-                    .group_by(b::unit_id)
-                    .select((b::unit_id, sums))
-                    .load(conn)?,
-                (true, Some(ids)) => filtered
-                    .filter(b::unit_id.eq_any(ids))
-                    .group_by(b::unit_id)
-                    .select((b::unit_id, sums))
-                    .load(conn)?,
-                (false, None) => filtered
-                    .group_by(b::procedure_version_id)
-                    .select((b::procedure_version_id, sums))
-                    .load(conn)?,
-                (false, Some(ids)) => filtered
-                    .filter(b::unit_id.eq_any(ids))
-                    .group_by(b::procedure_version_id)
-                    .select((b::procedure_version_id, sums))
-                    .load(conn)?,
+            // Summed per `$key` (a boxed query cannot take its grouping afterwards).
+            macro_rules! summed {
+                ($q:expr, $key:expr) => {
+                    $q.group_by($key)
+                        .select(($key, diesel::dsl::sql::<SumTypes>(SUMS)))
+                        .load::<(String, SumValues)>(conn)?
+                };
+            }
+            let (unit, version) = (b::unit_id, b::procedure_version_id);
+            let rows = match (by_unit, chunk) {
+                (true, None) => summed!(filtered, unit),
+                (true, Some(ids)) => summed!(filtered.filter(unit.eq_any(ids)), unit),
+                (false, None) => summed!(filtered, version),
+                (false, Some(ids)) => summed!(filtered.filter(unit.eq_any(ids)), version),
             };
             out.extend(rows.into_iter().map(|(key, sums)| {
                 let (

@@ -6,29 +6,7 @@
 ALTER TABLE stat_buckets RENAME TO stat_buckets_single;
 ALTER INDEX stat_buckets_pkey RENAME TO stat_buckets_single_pkey;
 CREATE TABLE stat_buckets (
-    grain SMALLINT NOT NULL,
-    unit_id TEXT NOT NULL,
-    bucket INTEGER NOT NULL,
-    procedure_version_id TEXT NOT NULL,
-    new_all BIGINT NOT NULL DEFAULT 0,
-    new_online BIGINT NOT NULL DEFAULT 0,
-    new_desk BIGINT NOT NULL DEFAULT 0,
-    new_post BIGINT NOT NULL DEFAULT 0,
-    early BIGINT NOT NULL DEFAULT 0,
-    on_time BIGINT NOT NULL DEFAULT 0,
-    late BIGINT NOT NULL DEFAULT 0,
-    withdrawn BIGINT NOT NULL DEFAULT 0,
-    rejected BIGINT NOT NULL DEFAULT 0,
-    stopped BIGINT NOT NULL DEFAULT 0,
-    digitised BIGINT NOT NULL DEFAULT 0,
-    fully_online BIGINT NOT NULL DEFAULT 0,
-    result_electronic BIGINT NOT NULL DEFAULT 0,
-    paid BIGINT NOT NULL DEFAULT 0,
-    paid_online BIGINT NOT NULL DEFAULT 0,
-    rated BIGINT NOT NULL DEFAULT 0,
-    satisfied BIGINT NOT NULL DEFAULT 0,
-    open_change BIGINT NOT NULL DEFAULT 0,
-    overdue_change BIGINT NOT NULL DEFAULT 0,
+    LIKE stat_buckets_single INCLUDING DEFAULTS,
     PRIMARY KEY (grain, unit_id, bucket, procedure_version_id)
 ) PARTITION BY LIST (grain);
 CREATE TABLE stat_buckets_unit_day PARTITION OF stat_buckets FOR VALUES IN (0);
@@ -41,6 +19,5 @@ CREATE TABLE stat_buckets_procedure_month PARTITION OF stat_buckets FOR VALUES I
     WITH (fillfactor = 50);
 CREATE TABLE stat_buckets_procedure_year PARTITION OF stat_buckets FOR VALUES IN (5)
     WITH (fillfactor = 50);
-INSERT INTO stat_buckets (grain, unit_id, bucket, procedure_version_id, new_all, new_online, new_desk, new_post, early, on_time, late, withdrawn, rejected, stopped, digitised, fully_online, result_electronic, paid, paid_online, rated, satisfied, open_change, overdue_change)
-    SELECT grain, unit_id, bucket, procedure_version_id, new_all, new_online, new_desk, new_post, early, on_time, late, withdrawn, rejected, stopped, digitised, fully_online, result_electronic, paid, paid_online, rated, satisfied, open_change, overdue_change FROM stat_buckets_single;
+INSERT INTO stat_buckets SELECT * FROM stat_buckets_single;
 DROP TABLE stat_buckets_single;
