@@ -102,13 +102,13 @@ async fn an_inter_level_dossier_from_filing_to_return() {
         "forwarded to the district's appraisal step (liên thông)"
     );
     assert_eq!(r.body["assignee_id"], officer_id.as_str());
-    // The commune no longer holds it: its staff may read it but not act on it.
-    assert_eq!(
-        app.get(&format!("/api/v1/dossiers/{id}"), Some(&commune_officer))
-            .await
-            .status,
-        200
-    );
+    // The commune no longer holds it: its staff may read it but not act on it, and acting is
+    // answered as outside their scope. Nothing is offered to them.
+    let seen = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(&commune_officer))
+        .await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.body["dossier"]["allowed_actions"], json!([]));
     assert_eq!(
         app.post(
             &url("request_supplement"),
@@ -117,7 +117,7 @@ async fn an_inter_level_dossier_from_filing_to_return() {
         )
         .await
         .status,
-        403
+        404
     );
     // An approval before the appraisal is over is refused, naming the state.
     let early = app.post(&url("approve"), Some(&approver), json!({})).await;

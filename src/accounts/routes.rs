@@ -131,6 +131,7 @@ pub async fn register_citizen(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UserListQuery {
     pub role: Option<Role>,
     /// Only staff of this unit.

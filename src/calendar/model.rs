@@ -162,6 +162,12 @@ pub fn to_local(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc() + Duration::seconds(VN_OFFSET_SECS)
 }
 
+/// Today's date where the service is used (Asia/Ho_Chi_Minh), not in UTC: from 17:00 UTC
+/// Vietnam is already on the next day.
+pub fn local_today() -> NaiveDate {
+    to_local(Utc::now()).date()
+}
+
 pub fn to_utc(local: NaiveDateTime) -> DateTime<Utc> {
     (local - Duration::seconds(VN_OFFSET_SECS)).and_utc()
 }
@@ -244,7 +250,8 @@ impl Calendar {
         for offset in 0..MAX_WALK_DAYS {
             let date = local.date() + Duration::days(offset);
             for (s, e) in self.sessions_on(date) {
-                if local >= e {
+                // `local == e` is kept: walking nothing from a session's end stays there.
+                if local > e {
                     continue;
                 }
                 let from = local.max(s);
@@ -256,6 +263,19 @@ impl Calendar {
             }
         }
         Err(CalendarError::NoWorkingTime)
+    }
+
+    /// A due instant shifted by a pause that spent `waited` working seconds (DOMAIN §4): by
+    /// exactly that much, so a wait that spent no working time leaves it where it was.
+    pub fn shift_by_pause(
+        &self,
+        due: DateTime<Utc>,
+        waited: i64,
+    ) -> Result<DateTime<Utc>, CalendarError> {
+        if waited <= 0 {
+            return Ok(due);
+        }
+        self.add_working_seconds(due, waited)
     }
 
     /// The end of the last session of the working day in which counting from `t` starts.

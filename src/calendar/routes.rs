@@ -17,6 +17,7 @@ use crate::http::Json;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DaysQuery {
     /// Only this year.
     #[param(minimum = 1900, maximum = 2200)]
@@ -106,6 +107,7 @@ pub async fn delete_day(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DueQuery {
     /// When the dossier is received, RFC 3339 (e.g. `2025-01-24T10:00:00+07:00`; encode `+` as `%2B`).
     pub from: DateTime<Utc>,

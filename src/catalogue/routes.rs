@@ -17,6 +17,7 @@ use crate::units::model::Level;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ProcedureListQuery {
     /// Words in the code, name or field, ignoring case and diacritics (`khai sinh`).
     pub q: Option<String>,
@@ -87,6 +88,7 @@ pub async fn list_procedures(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VersionQuery {
     /// A version number; default the current version.
     #[param(minimum = 1)]

@@ -86,7 +86,7 @@ impl Clock {
         }
         let due_at = match (wait, a.supplement_policy) {
             (Wait::Supplement, SupplementPolicy::Restart) => cal.due_at(at, a.days, a.unit)?,
-            _ => cal.add_working_seconds(self.due_at, cal.working_seconds_between(since, at))?,
+            _ => cal.shift_by_pause(self.due_at, cal.working_seconds_between(since, at))?,
         };
         Ok(Clock {
             due_at,
@@ -215,7 +215,69 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_wait_outside_working_hours_leaves_a_1730_due_time_alone() {
+        let c = cal();
+        let a = allowance(1.0, SupplementPolicy::Pause);
+        // Mon 3/3/2025 13:30 + 1 day → Tue 4/3 13:30; a day later at 13:30 + 4 h → 17:30.
+        let clock = Clock::start(&c, at("2025-03-03 13:30"), a).unwrap();
+        let clock = Clock {
+            due_at: at("2025-03-04 17:30"),
+            ..clock
+        };
+        // Asked at 18:05 and answered at 19:40 the same evening: no working time waited.
+        for wait in [Wait::Supplement, Wait::Payment] {
+            let resumed = clock
+                .pause(at("2025-03-03 18:05"))
+                .unwrap()
+                .resume(&c, at("2025-03-03 19:40"), wait, a)
+                .unwrap();
+            assert_eq!(local(resumed.due_at), "2025-03-04 17:30", "{wait:?}");
+        }
+        // Over a weekend too (Fri evening → Mon 07:00).
+        let friday = Clock {
+            due_at: at("2025-03-07 17:30"),
+            ..clock
+        };
+        let resumed = friday
+            .pause(at("2025-03-07 17:45"))
+            .unwrap()
+            .resume(&c, at("2025-03-10 07:00"), Wait::Payment, a)
+            .unwrap();
+        assert_eq!(local(resumed.due_at), "2025-03-07 17:30");
+    }
+
     proptest! {
+        /// A pause shifts the due instant by exactly the working time within it: measured
+        /// from the old due instant, the new one is that many working seconds on, and a wait
+        /// that spent none leaves the instant unchanged (DOMAIN §4).
+        #[test]
+        fn a_pause_shifts_the_due_instant_by_the_working_time_waited(
+            start in 0i64..(200 * 24 * 60),
+            eighths in 0u32..200,
+            gap in 0i64..(6 * 24 * 60),
+            wait in 0i64..(6 * 24 * 60),
+            payment in any::<bool>(),
+        ) {
+            let c = cal();
+            let a = allowance(f64::from(eighths) / 8.0, SupplementPolicy::Pause);
+            let received = at("2025-01-01 00:00") + Duration::minutes(start);
+            let clock = Clock::start(&c, received, a).unwrap();
+            let from = received + Duration::minutes(gap);
+            let to = from + Duration::minutes(wait);
+            let kind = if payment { Wait::Payment } else { Wait::Supplement };
+            let resumed = clock.pause(from).unwrap().resume(&c, to, kind, a).unwrap();
+            let waited = c.working_seconds_between(from, to);
+            prop_assert_eq!(c.working_seconds_between(clock.due_at, resumed.due_at), waited);
+            if waited == 0 {
+                prop_assert_eq!(resumed.due_at, clock.due_at);
+            } else {
+                // Not a second later than it must be: the shifted instant is working time.
+                prop_assert!(c.is_working_instant(resumed.due_at));
+                prop_assert!(resumed.due_at > clock.due_at);
+            }
+        }
+
         /// Under `pause`, the working time from receipt to the due instant, less the working
         /// time spent waiting, is exactly the allowance.
         #[test]

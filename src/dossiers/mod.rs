@@ -5,6 +5,7 @@ pub mod documents;
 pub mod forms;
 pub mod ledger;
 pub mod model;
+pub mod permit;
 pub mod routes;
 pub mod service;
 pub mod slip;

@@ -81,7 +81,9 @@ pub async fn file_dossier(
                 documents: &input.documents,
                 idempotency_key: key.as_deref(),
             };
-            service::file_online(c, &caller, filing, store::now_instant())
+            let at = store::now_instant();
+            let (row, created) = service::file_online(c, &caller, filing, at)?;
+            Ok((service::view_row(c, &caller, &row, at)?, created))
         })
         .await?;
     let mut res = if created {
@@ -89,7 +91,7 @@ pub async fn file_dossier(
     } else {
         HttpResponse::Ok()
     };
-    Ok(res.json(row.view()))
+    Ok(res.json(row))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -157,25 +159,51 @@ pub async fn intake(
                 applicant,
                 documents: &input.documents,
             };
-            service::intake(c, &cal, &caller, desk, store::now_instant())
+            let at = store::now_instant();
+            let row = service::intake(c, &cal, &caller, desk, at)?;
+            service::view_row(c, &caller, &row, at)
         })
         .await?;
-    Ok(HttpResponse::Created().json(row.view()))
+    Ok(HttpResponse::Created().json(row))
+}
+
+/// A queue's `state`: one state, or `all`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+pub enum StateFilter {
+    One(State),
+    All,
+}
+
+impl TryFrom<String> for StateFilter {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s == "all" {
+            return Ok(StateFilter::All);
+        }
+        State::parse(&s).map(StateFilter::One).ok_or_else(|| {
+            let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
+            format!("state must be one of {} or `all`", names.join(", "))
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct QueueQuery {
-    /// Only dossiers in this state; by default every dossier not yet final (returned,
-    /// rejected, withdrawn or stopped ones are left out).
-    pub state: Option<State>,
+    /// Only dossiers in this state, or `all`; by default every dossier not yet final
+    /// (returned, rejected, withdrawn or stopped ones are left out).
+    #[param(value_type = Option<String>, example = "in_progress")]
+    pub state: Option<StateFilter>,
     /// Only dossiers past their due date now.
     pub overdue: Option<bool>,
     /// `me`: only dossiers assigned to the caller.
     pub assignee: Option<String>,
     /// Only dossiers held by this unit (within the caller's scope).
     pub unit_id: Option<Uuid>,
-    /// Words in the code or the applicant's name, ignoring diacritics.
+    /// Words in the code or the applicant's name, ignoring diacritics; or the applicant's
+    /// ID number or phone, matched exactly.
     pub q: Option<String>,
     #[param(minimum = 1)]
     pub page: Option<u32>,
@@ -207,14 +235,18 @@ pub async fn work_queue(
         Some(_) => return Err(AppError::invalid("assignee", "the only value is `me`")),
     };
     let filter = store::QueueFilter {
-        state: q.state,
+        state: match q.state {
+            Some(StateFilter::One(s)) => Some(s),
+            _ => None,
+        },
+        all_states: matches!(q.state, Some(StateFilter::All)),
         overdue_at: q.overdue.filter(|o| *o).map(|_| Utc::now().naive_utc()),
         assignee,
         holder: q.unit_id,
         q: q.q,
     };
     let scope = caller.scope();
-    let (rows, total) = state
+    let (items, total) = state
         .db
         .read(move |c| {
             let reach = match scope {
@@ -229,18 +261,20 @@ pub async fn work_queue(
                 },
                 crate::auth::Scope::Citizen(_) => return Ok((Vec::new(), 0)),
             };
-            store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())
+            let (rows, total) =
+                store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
+            Ok((
+                service::view_listed(c, &caller, &rows, store::now_instant())?,
+                total,
+            ))
         })
         .await?;
-    Ok(web::Json(Page::new(
-        rows.iter().map(store::DossierRow::view).collect(),
-        total,
-        paging,
-    )))
+    Ok(web::Json(Page::new(items, total, paging)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MineQuery {
     #[param(minimum = 1)]
     pub page: Option<u32>,
@@ -263,15 +297,17 @@ pub async fn my_dossiers(
     }
     .paging()?;
     let me = caller.user_id;
-    let (rows, total) = state
+    let (items, total) = state
         .db
-        .read(move |c| store::of_applicant(c, me, paging.limit(), paging.offset()))
+        .read(move |c| {
+            let (rows, total) = store::of_applicant(c, me, paging.limit(), paging.offset())?;
+            Ok((
+                service::view_listed(c, &caller, &rows, store::now_instant())?,
+                total,
+            ))
+        })
         .await?;
-    Ok(web::Json(Page::new(
-        rows.iter().map(store::DossierRow::view).collect(),
-        total,
-        paging,
-    )))
+    Ok(web::Json(Page::new(items, total, paging)))
 }
 
 /// A dossier with its history, for its applicant and for staff whose scope holds it.
@@ -286,11 +322,12 @@ pub async fn get_dossier(
     let out = state
         .db
         .read(move |c| {
-            let row = service::load_visible(c, &caller, id)?;
+            let placed = service::load_placed(c, &caller, id)?;
             let history = store::history(c, id)?;
+            let row = &placed.row;
             let judged_at = row.paused_since.map_or_else(Utc::now, crate::db::utc);
             Ok(DossierWithHistory {
-                dossier: row.view(),
+                dossier: service::view(c, &caller, &placed, store::now_instant())?,
                 steps: super::slip::spans(&history, judged_at),
                 history,
             })
@@ -347,10 +384,12 @@ async fn act(
                 return_channel: body.return_channel,
                 new_due_at: body.new_due_at,
             };
-            service::transition(c, &cal, &caller, id, request, store::now_instant())
+            let at = store::now_instant();
+            let row = service::transition(c, &cal, &caller, id, request, at)?;
+            service::view_row(c, &caller, &row, at)
         })
         .await?;
-    Ok(web::Json(row.view()))
+    Ok(web::Json(row))
 }
 
 /// The desk checks an online filing and takes it in: the clock starts.
@@ -465,6 +504,7 @@ transition_route!(apologise, "/dossiers/{id}/apologise", Action::Apologise, "Apo
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FormQuery {
     /// `json` (default) or `html` (a printable page).
     pub format: Option<FormFormat>,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::clock::{step_due, Allowance, Clock, Wait};
 use super::ledger::Ledger;
 use super::model::{Action, State};
+use super::permit;
 use super::store::{self, Changes, Channel, DossierRow, NewDossier, NewEvent, Placed};
 use crate::accounts::model::Role;
 use crate::auth::{Caller, Scope};
@@ -53,6 +54,90 @@ pub fn load_visible<L: Ledger + ?Sized>(
     id: Uuid,
 ) -> AppResult<DossierRow> {
     Ok(load_placed(conn, caller, id)?.row)
+}
+
+/// The dossier's situation for the permit rules, as `caller` sees it at `at`.
+pub fn situation<'a>(
+    caller: &Caller,
+    p: &'a Placed,
+    procedure: &'a ProcedureDetail,
+    at: DateTime<Utc>,
+) -> permit::Situation<'a> {
+    permit::Situation {
+        row: &p.row,
+        holder_in_subtree: caller
+            .unit_id
+            .is_some_and(|root| path_contains(&p.holder_path, root)),
+        steps: &procedure.steps,
+        now: at,
+    }
+}
+
+/// The dossier as `caller` sees it, with the actions they may take on it now.
+pub fn view<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    p: &Placed,
+    at: DateTime<Utc>,
+) -> AppResult<super::store::Dossier> {
+    let allowed = match conn.procedure(crate::db::id_of(&p.row.procedure_version_id))? {
+        Some(procedure) => permit::allowed(caller, &situation(caller, p, &procedure, at)),
+        None => Vec::new(),
+    };
+    Ok(p.row.view_with(allowed))
+}
+
+/// One dossier just written, as `caller` sees it now.
+pub fn view_row<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    row: &DossierRow,
+    at: DateTime<Utc>,
+) -> AppResult<super::store::Dossier> {
+    let holder_in_subtree = match (caller.role, caller.unit_id) {
+        (Role::Approver, Some(root)) => conn.unit(row.holder())?.is_some_and(|u| u.is_within(root)),
+        _ => false,
+    };
+    let allowed = match conn.procedure(crate::db::id_of(&row.procedure_version_id))? {
+        Some(procedure) => permit::allowed(
+            caller,
+            &permit::Situation {
+                row,
+                holder_in_subtree,
+                steps: &procedure.steps,
+                now: at,
+            },
+        ),
+        None => Vec::new(),
+    };
+    Ok(row.view_with(allowed))
+}
+
+/// Dossiers of a list as `caller` sees them: every one is held where the list reached
+/// (a work queue's holders are in the caller's unit or subtree).
+pub fn view_listed<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    rows: &[DossierRow],
+    at: DateTime<Utc>,
+) -> AppResult<Vec<super::store::Dossier>> {
+    rows.iter()
+        .map(|row| {
+            let allowed = match conn.procedure(crate::db::id_of(&row.procedure_version_id))? {
+                Some(procedure) => permit::allowed(
+                    caller,
+                    &permit::Situation {
+                        row,
+                        holder_in_subtree: caller.role == Role::Approver,
+                        steps: &procedure.steps,
+                        now: at,
+                    },
+                ),
+                None => Vec::new(),
+            };
+            Ok(row.view_with(allowed))
+        })
+        .collect()
 }
 
 /// The processing time that applies to a channel (DOMAIN §2: it may differ by channel).
@@ -111,9 +196,13 @@ fn receiving_unit<L: Ledger + ?Sized>(
     field: &str,
     at: DateTime<Utc>,
 ) -> AppResult<Unit> {
+    let today = to_local(at).date();
     match conn.unit(id)? {
-        Some(u) if u.valid_on(to_local(at).date()) => Ok(u),
-        _ => Err(AppError::invalid(field, "no such unit in operation today")),
+        Some(u) if u.valid_on(today) => Ok(u),
+        _ => Err(AppError::invalid(
+            field,
+            format!("no such unit in operation on {}", today.format("%d/%m/%Y")),
+        )),
     }
 }
 
@@ -178,6 +267,15 @@ pub fn file_online<L: Ledger + ?Sized>(
     caller.require(Action::Submit.roles())?;
     if let Some(key) = f.idempotency_key {
         if let Some(existing) = conn.by_idempotency_key(caller.user_id, key)? {
+            let same = existing.procedure_code == f.procedure_code.trim()
+                && existing.unit() == f.unit_id
+                && existing.document_positions() == f.documents;
+            if !same {
+                return Err(AppError::invalid(
+                    "Idempotency-Key",
+                    "this key was already used for a different filing; use a new key",
+                ));
+            }
             return Ok((existing, false));
         }
     }
@@ -405,19 +503,6 @@ pub(super) fn require_at_holder(
     }
 }
 
-/// Whether the caller's role performs the current step (a leader may act on any step).
-fn require_step_role(caller: &Caller, p: &ProcedureDetail, row: &DossierRow) -> AppResult<()> {
-    let step_role = row
-        .current_step
-        .and_then(|i| p.steps.get(usize::try_from(i).ok()?))
-        .map(|s| s.role);
-    if caller.role == Role::Approver || step_role == Some(caller.role) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// The fee a payment request asks: the amount given, else the procedure's published amounts.
 fn fee_asked(p: &ProcedureDetail, given: Option<i64>) -> AppResult<i64> {
     const MAX_VND: i64 = 1_000_000_000_000;
@@ -439,11 +524,6 @@ fn fee_asked(p: &ProcedureDetail, given: Option<i64>) -> AppResult<i64> {
             }
         }
     }
-}
-
-/// The last approval step of the workflow, if it has one.
-fn approval_step(p: &ProcedureDetail) -> Option<usize> {
-    p.steps.iter().rposition(|s| s.role == Role::Approver)
 }
 
 /// Checks that `assignee` is staff with the step's role at the unit that now holds the dossier.
@@ -489,15 +569,10 @@ pub fn transition<L: Ledger + ?Sized>(
     let row = &placed.row;
     // Deadlines count in the working hours of the province the dossier was filed in.
     let cal = cals.for_path(&placed.filed_path);
-    caller.require(action.roles())?;
-    if caller.role == Role::Citizen && row.applicant() != Some(caller.user_id) {
-        return Err(AppError::NotFound);
-    }
-    let filing_desk_too = matches!(
-        action,
-        Action::Supplement | Action::Pay | Action::Withdraw | Action::ReturnResult
-    );
-    require_at_holder(caller, &placed, filing_desk_too)?;
+    let p = conn
+        .procedure(crate::db::id_of(&row.procedure_version_id))?
+        .ok_or(AppError::NotFound)?;
+    permit::check(caller, &situation(caller, &placed, &p, at), action)?;
     if let Some(v) = act.expected_version.filter(|v| *v != row.version) {
         return Err(AppError::Conflict(format!(
             "dossier {} is at version {}, not {v}; reload it",
@@ -514,9 +589,6 @@ pub fn transition<L: Ledger + ?Sized>(
             "a reason is required for this action",
         ));
     }
-    let p = conn
-        .procedure(crate::db::id_of(&row.procedure_version_id))?
-        .ok_or(AppError::NotFound)?;
     let a = allowance(&p, Channel::parse(&row.channel))?;
     let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
     let clock = || Clock {
@@ -525,10 +597,7 @@ pub fn transition<L: Ledger + ?Sized>(
         paused_since: row.paused_since.map(crate::db::utc),
     };
     let naive = at.naive_utc();
-    let current = row
-        .current_step
-        .and_then(|i| usize::try_from(i).ok())
-        .unwrap_or(0);
+    let current = permit::current_step(row);
     // Moving to step `index`: who holds the dossier then, and that step's deadline.
     let enter = |conn: &mut L, index: usize| -> AppResult<((Uuid, String), Changes)> {
         let step = p
@@ -559,32 +628,12 @@ pub fn transition<L: Ledger + ?Sized>(
                 ..Changes::default()
             }
         }
-        Action::Reject | Action::Withdraw | Action::Stop => {
-            if action == Action::Stop {
-                require_step_role(caller, &p, row)?;
-            }
-            Changes {
-                state: Some(to),
-                ..Changes::default()
-            }
-        }
+        Action::Reject | Action::Withdraw | Action::Stop => Changes {
+            state: Some(to),
+            ..Changes::default()
+        },
         Action::Assign | Action::Advance => {
-            if action == Action::Advance {
-                require_step_role(caller, &p, row)?;
-            }
-            let next = if action == Action::Assign && p.steps.len() <= 1 {
-                current
-            } else {
-                current + 1
-            };
-            if action == Action::Advance
-                && (p.steps.get(next).is_none_or(|s| s.role == Role::Approver)
-                    || approval_step(&p).is_some_and(|ap| next > ap))
-            {
-                return Err(AppError::Conflict(
-                    "the next step is approval or after it: use submit_for_approval".to_owned(),
-                ));
-            }
+            let next = permit::next_step(action, &p.steps, current);
             let (unit, mut ch) = enter(conn, next)?;
             let role = p.steps.get(next).map_or(Role::Officer, |s| s.role);
             ch.assignee_id = check_assignee(conn, act.assignee_id, (unit.0, &unit.1), role)?;
@@ -592,7 +641,6 @@ pub fn transition<L: Ledger + ?Sized>(
             ch
         }
         Action::RequestSupplement | Action::RequestPayment => {
-            require_step_role(caller, &p, row)?;
             let paused = clock().pause(at).map_err(clock_err)?;
             Changes {
                 state: Some(to),
@@ -622,7 +670,7 @@ pub fn transition<L: Ledger + ?Sized>(
                 }
                 _ => match (row.step_due_at, row.paused_since) {
                     (Some(due), Some(since)) => Some(
-                        cal.add_working_seconds(
+                        cal.shift_by_pause(
                             crate::db::utc(due),
                             cal.working_seconds_between(crate::db::utc(since), at),
                         )
@@ -648,7 +696,6 @@ pub fn transition<L: Ledger + ?Sized>(
             }
         }
         Action::SubmitForApproval => {
-            require_step_role(caller, &p, row)?;
             let target = p
                 .steps
                 .iter()
@@ -666,7 +713,7 @@ pub fn transition<L: Ledger + ?Sized>(
         }
         Action::Approve | Action::Deny => {
             // After the decision the dossier goes to the step after approval (the return desk).
-            let after = approval_step(&p).map_or(current, |ap| ap.max(current)) + 1;
+            let after = permit::approval_step(&p.steps).map_or(current, |ap| ap.max(current)) + 1;
             let mut ch = if after < p.steps.len() {
                 enter(conn, after)?.1
             } else {
@@ -701,11 +748,6 @@ pub fn transition<L: Ledger + ?Sized>(
                 return Err(AppError::invalid(
                     "new_due_at",
                     "must be after the current due date",
-                ));
-            }
-            if at > due {
-                return Err(AppError::Conflict(
-                    "an apology is issued before the due date passes".to_owned(),
                 ));
             }
             Changes {

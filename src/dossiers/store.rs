@@ -106,6 +106,10 @@ impl DossierRow {
     pub fn applicant(&self) -> Option<Uuid> {
         self.applicant_user_id.as_deref().map(id_of)
     }
+    /// The positions of the required documents it was filed with.
+    pub fn document_positions(&self) -> Vec<u32> {
+        serde_json::from_str(&self.documents).unwrap_or_default()
+    }
 }
 
 /// Who filed the dossier, as given (for an online filing: the account's details).
@@ -171,13 +175,21 @@ pub struct Dossier {
     pub result_electronic: bool,
     /// Early / on time / late, once resolved (DOMAIN §4).
     pub timeliness: Option<crate::calendar::model::Timeliness>,
+    /// What the reader may do with it now: their role, where it is held, its step and its
+    /// state all allow it (a client builds its buttons from this list).
     pub allowed_actions: Vec<Action>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl DossierRow {
+    /// The dossier with no actions listed (for readers who cannot act on it).
     pub fn view(&self) -> Dossier {
+        self.view_with(Vec::new())
+    }
+
+    /// The dossier with the actions its reader may take now (see `permit`).
+    pub fn view_with(&self, allowed_actions: Vec<Action>) -> Dossier {
         let state = self.state();
         let channel = Channel::parse(&self.channel);
         Dossier {
@@ -198,7 +210,7 @@ impl DossierRow {
                 phone: self.applicant_phone.clone(),
                 address: self.applicant_address.clone(),
             },
-            documents: serde_json::from_str(&self.documents).unwrap_or_default(),
+            documents: self.document_positions(),
             current_step: self.current_step,
             assignee_id: self.assignee_id.as_deref().map(id_of),
             submitted_at: self.submitted_at.map(utc),
@@ -221,7 +233,7 @@ impl DossierRow {
                 (Some(r), Some(d)) => Some(crate::calendar::model::classify(utc(r), utc(d))),
                 _ => None,
             },
-            allowed_actions: state.allowed(),
+            allowed_actions,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         }
@@ -1043,6 +1055,25 @@ pub struct QueueFilter {
     pub assignee: Option<Uuid>,
     pub holder: Option<Uuid>,
     pub q: Option<String>,
+    /// Every state, final ones too (`state=all`).
+    pub all_states: bool,
+}
+
+/// What a queue search that looks like an identifier matches exactly: the applicant's ID
+/// number, or their phone in its national form.
+fn exact_identifiers(q: &str) -> Option<(String, Option<String>)> {
+    let compact: String = q
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
+    (digits.len() >= 9 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
+        (
+            compact.clone(),
+            crate::accounts::model::normalize_phone(&compact),
+        )
+    })
 }
 
 /// Which holders a staff member's queue covers.
@@ -1072,6 +1103,7 @@ pub fn work_queue(
         f.q.as_deref()
             .map(crate::text::query_terms)
             .unwrap_or_default();
+    let exact = f.q.as_deref().and_then(exact_identifiers);
     macro_rules! filtered {
         () => {{
             let mut q = dossiers::table
@@ -1086,6 +1118,7 @@ pub fn work_queue(
             }
             match f.state {
                 Some(s) => q = q.filter(dossiers::state.eq(s.as_str())),
+                None if f.all_states => {}
                 // By default the queue is the work still to do: nothing final.
                 None => q = q.filter(dossiers::state.eq_any(pending.clone())),
             }
@@ -1100,21 +1133,41 @@ pub fn work_queue(
             if let Some(h) = f.holder {
                 q = q.filter(dossiers::holder_unit_id.eq(h.to_string()));
             }
-            for t in &terms {
-                q = q.filter(
-                    dossiers::search_text
-                        .like(crate::db::contains_pattern(t))
-                        .escape('\\'),
-                );
+            match &exact {
+                // An ID number or a phone (typed or scanned): the exact value, or a code.
+                Some((id_number, phone)) => {
+                    q = q.filter(
+                        dossiers::applicant_id_number
+                            .eq(id_number.clone())
+                            .or(dossiers::applicant_phone.eq(phone.clone()))
+                            .or(dossiers::search_text
+                                .like(crate::db::contains_pattern(id_number))
+                                .escape('\\')
+                                .nullable()),
+                    )
+                }
+                None => {
+                    for t in &terms {
+                        q = q.filter(
+                            dossiers::search_text
+                                .like(crate::db::contains_pattern(t))
+                                .escape('\\'),
+                        );
+                    }
+                }
             }
             q
         }};
     }
     let total = filtered!().count().get_result(conn)?;
     let rows = filtered!()
+        // A filing not yet received has no due date: it waits in line by when it was filed,
+        // among the dossiers due then (the desk should take it in before later work).
         .order((
-            dossiers::due_at.is_null().asc(),
-            dossiers::due_at.asc(),
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                "COALESCE(dossiers.due_at, dossiers.submitted_at, dossiers.created_at)",
+            )
+            .asc(),
             dossiers::created_at.asc(),
         ))
         .limit(limit)

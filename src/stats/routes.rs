@@ -20,6 +20,7 @@ use crate::http::{Page, PageParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// The unit (default: the caller's own). An administrator without a home unit who names
     /// none gets the whole country, with the provinces as its children.
@@ -307,6 +308,7 @@ pub async fn rates(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// The unit (default: the caller's own); dossiers held anywhere in its subtree.
     pub unit: Option<Uuid>,

@@ -1,7 +1,7 @@
 //! `/api/v1/units`: list, get, subtree, ancestors, agencies; create, update, retire (admin).
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::http::{check_query_text, Json, Page, PageParams};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UnitListQuery {
     /// Only the children of this unit.
     pub parent: Option<Uuid>,
@@ -85,6 +86,7 @@ pub async fn get_unit(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ValidOnQuery {
     /// Only units that exist on this date.
     pub valid_on: Option<NaiveDate>,
@@ -187,7 +189,9 @@ pub async fn create_unit(
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let input = body.0;
-    let valid_from = input.valid_from.unwrap_or_else(|| Utc::now().date_naive());
+    let valid_from = input
+        .valid_from
+        .unwrap_or_else(crate::calendar::model::local_today);
     let mut v = Validator::new();
     check_unit_fields(
         &mut v,
