@@ -71,9 +71,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Parses a JSON body, naming the field at fault on a data error.
+/// Parses a JSON body, naming the field at fault on a data error. Text is taken in NFC.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
+    let body = crate::text::nfc_bytes(body);
+    let de = &mut serde_json::Deserializer::from_slice(&body);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
         Err(err) => {

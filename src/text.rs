@@ -5,6 +5,27 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
+/// The text in Unicode NFC, the one form stored: a decomposed "Thủ tục" (u + combining hook
+/// above) would print and compare differently from the precomposed one typed at a desk.
+pub fn nfc(s: &str) -> String {
+    use unicode_normalization::IsNormalized;
+    match unicode_normalization::is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => s.to_owned(),
+        _ => s.nfc().collect(),
+    }
+}
+
+/// `body` with its text in NFC, borrowed when it already is (the common case).
+pub fn nfc_bytes(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use unicode_normalization::IsNormalized;
+    match std::str::from_utf8(body) {
+        Ok(s) if unicode_normalization::is_nfc_quick(s.chars()) != IsNormalized::Yes => {
+            std::borrow::Cow::Owned(s.nfc().collect::<String>().into_bytes())
+        }
+        _ => std::borrow::Cow::Borrowed(body),
+    }
+}
+
 /// Lower-case, strip combining marks, map đ/Đ to d, collapse whitespace.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -61,6 +82,19 @@ mod tests {
         let nfd: String = "Kạn".nfd().collect();
         assert_ne!(nfc, nfd);
         assert_eq!(fold(&nfc), fold(&nfd));
+    }
+
+    #[test]
+    fn input_is_stored_precomposed() {
+        let decomposed: String = "Thủ tục đăng ký khai sinh".nfd().collect();
+        assert_ne!(decomposed, "Thủ tục đăng ký khai sinh");
+        assert_eq!(nfc(&decomposed), "Thủ tục đăng ký khai sinh");
+        let body = format!("{{\"name\":\"{decomposed}\"}}");
+        assert_eq!(
+            &*nfc_bytes(body.as_bytes()),
+            "{\"name\":\"Thủ tục đăng ký khai sinh\"}".as_bytes()
+        );
+        assert!(matches!(nfc_bytes(b"{}"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -43,7 +43,7 @@ async fn world(app: &TestApp) -> World {
     let spec = json!({
         "code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "field": "Hộ tịch", "levels": ["commune"],
         "agency": "UBND cấp xã", "processing_days": 3, "processing_note": null,
-        "required_documents": [{"name": "Tờ khai", "mandatory": true}, {"name": "Giấy chứng sinh", "mandatory": true}],
+        "required_documents": [{"name": "Tờ khai", "mandatory": true}, {"name": "Giấy chứng sinh", "mandatory": false}],
         "online_level": "full",
         "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
         "source": null
@@ -213,7 +213,7 @@ async fn desk_intake_is_received_at_once_and_other_citizens_see_nothing() {
             Some(&w.clerk),
             json!({"procedure_code": "1.001193", "channel": "post",
                    "applicant": {"name": "Trần Thị Bình", "citizen_id": "006190004321", "phone": "0987 654 321", "address": "Tổ 1, phường Bắc Kạn"},
-                   "documents": [1]}),
+                   "documents": [0]}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -299,7 +299,7 @@ async fn sixty_four_concurrent_intakes_get_sixty_four_codes() {
             let r = client
                 .post(format!("{base}/api/v1/dossiers/intake"))
                 .bearer_auth(clerk)
-                .json(&json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": format!("Người nộp {i}")}}))
+                .json(&json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": format!("Người nộp {i}")}, "documents": [0]}))
                 .send()
                 .await
                 .unwrap();
@@ -374,7 +374,7 @@ async fn denial_stop_and_apology_need_their_reasons() {
         let (app, clerk) = (&app, w.clerk.clone());
         async move {
             let r = app
-                .post("/api/v1/dossiers/intake", Some(&clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}}))
+                .post("/api/v1/dossiers/intake", Some(&clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}, "documents": [0]}))
                 .await;
             r.body["id"].as_str().unwrap().to_owned()
         }
@@ -483,7 +483,7 @@ async fn a_fee_is_asked_in_dong_and_each_request_adds_to_it() {
         .await
         .1;
     let r = app
-        .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Lê Văn Cường"}}))
+        .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Lê Văn Cường"}, "documents": [0]}))
         .await;
     let id = r.body["id"].as_str().unwrap().to_owned();
     assert!(r.body["fee_vnd"].is_null());
@@ -551,12 +551,12 @@ async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
     let mut ids = Vec::new();
     for name in ["Đặng Văn Đức", "Lê Thị Hoa", "Phạm Minh Châu"] {
         let r = app
-            .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}}))
+            .post("/api/v1/dossiers/intake", Some(&w.clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": name}, "documents": [0]}))
             .await;
         ids.push(r.body["id"].as_str().unwrap().to_owned());
     }
     let other = app
-        .post("/api/v1/dossiers/intake", Some(&w.other_clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Người xã khác"}}))
+        .post("/api/v1/dossiers/intake", Some(&w.other_clerk), json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Người xã khác"}, "documents": [0]}))
         .await;
     assert_eq!(other.status, 201);
 

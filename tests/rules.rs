@@ -379,3 +379,93 @@ async fn a_new_units_default_start_is_the_date_in_vietnam() {
         "valid_from {got}, Vietnam's date {vietnam_today}"
     );
 }
+
+#[tokio::test]
+async fn a_dossier_missing_a_mandatory_document_is_not_received() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let spec = json!({
+        "code": "1.000656", "name": "Thủ tục đăng ký khai tử", "field": "Hộ tịch", "levels": ["commune"],
+        "agency": "UBND cấp xã", "processing_days": 1, "processing_note": null,
+        "required_documents": [
+            {"name": "Tờ khai đăng ký khai tử", "mandatory": true},
+            {"name": "Văn bản ủy quyền trong trường hợp ủy quyền", "mandatory": false},
+            {"name": "Giấy báo tử", "mandatory": true}
+        ],
+        "online_level": "full",
+        "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&w.admin), spec)
+            .await
+            .status,
+        201
+    );
+    let intake = |documents: Value| {
+        app.post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.000656", "channel": "desk", "documents": documents,
+                   "applicant": {"name": "Hoàng Văn Dũng"}}),
+        )
+    };
+    let r = intake(json!([1])).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let errors: Vec<String> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["field"], "documents");
+            e["message"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "mandatory document 0 is missing: Tờ khai đăng ký khai tử",
+            "mandatory document 2 is missing: Giấy báo tử"
+        ]
+    );
+    assert_eq!(
+        app.get("/api/v1/dossiers?state=all", Some(&w.clerk))
+            .await
+            .body["total"],
+        0,
+        "nothing received"
+    );
+    assert_eq!(
+        intake(json!([0, 2])).await.status,
+        201,
+        "the optional one may be absent"
+    );
+
+    // Online: filed as the citizen chose, but the desk cannot receive it incomplete.
+    let filed = app
+        .post(
+            "/api/v1/dossiers",
+            Some(&w.citizen),
+            json!({"procedure_code": "1.000656", "unit_id": w.commune, "documents": [0]}),
+        )
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let id = filed.body["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/receive"),
+            Some(&w.clerk),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.body["errors"][0]["message"],
+        "mandatory document 2 is missing: Giấy báo tử"
+    );
+    let d = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(&w.clerk))
+        .await;
+    assert_eq!(d.body["dossier"]["state"], "submitted", "nothing changed");
+    assert_eq!(d.body["history"].as_array().unwrap().len(), 1);
+}

@@ -26,6 +26,9 @@ pub struct SeedRecord {
     pub fees: Option<String>,
     #[serde(default)]
     pub documents: Vec<String>,
+    /// The documents of several cases merged into one list: none is required in every case.
+    #[serde(default)]
+    pub cases_merged: bool,
     pub online: Option<String>,
     pub source: Option<String>,
 }
@@ -40,6 +43,89 @@ fn channel_of(segment: &str) -> Option<(&'static str, &str)> {
         _ => return None,
     };
     Some((ch, rest.trim()))
+}
+
+/// The published fee text split per channel: a segment starts only at a channel label, so a
+/// note that lists "người thuộc hộ nghèo; người khuyết tật" stays in one piece.
+fn fee_segments(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for piece in text.split("; ") {
+        match out.last_mut() {
+            Some(last) if channel_of(piece.trim()).is_none() => {
+                last.push_str("; ");
+                last.push_str(piece);
+            }
+            _ => out.push(piece.to_owned()),
+        }
+    }
+    out.into_iter()
+        .map(|s| tidy_fee(s.trim()))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The portal's "2,000 Việt Nam Đồng (/trang)" as a person writes it: "2.000 đồng/trang".
+fn tidy_fee(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ','))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(end);
+        let number = number.trim_end_matches(',');
+        let after = &rest[number.len()..];
+        let currency = [" Việt Nam Đồng", " VNĐ"]
+            .into_iter()
+            .find(|c| after.starts_with(c));
+        match currency {
+            Some(c) => {
+                out.push_str(&number.replace(',', "."));
+                out.push_str(" đồng");
+                rest = &after[c.len()..];
+                // "(/trang)" is the unit of the amount, not a note.
+                if let Some(unit) = rest.strip_prefix(" (/") {
+                    if let Some(close) = unit.find(')') {
+                        out.push('/');
+                        out.push_str(&unit[..close]);
+                        rest = &unit[close + 1..];
+                    }
+                }
+            }
+            None => {
+                out.push_str(number);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a published document applies only in some case: its first clause says when
+/// ("Trường hợp …", "… trong trường hợp …", "(nếu …)", "Đối với …"), or it is a sub-item of
+/// an alternative ("+ …", "(i) …", "* …").
+pub fn is_conditional(document: &str) -> bool {
+    let t = document.trim_start();
+    if t.starts_with(['+', '*', '(', '-']) || t.starts_with("Lưu ý") {
+        return true;
+    }
+    let first = t.split(['.', ';']).next().unwrap_or(t).to_lowercase();
+    let words: Vec<&str> = first
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |phrase: &[&str]| words.windows(phrase.len()).any(|w| w == phrase);
+    has(&["trường", "hợp"])
+        || has(&["nếu"])
+        || has(&["đối", "với"])
+        || has(&["tùy", "từng"])
+        || has(&["tuỳ", "từng"])
+        || has(&["tùy", "theo"])
+        || has(&["ngoài", "các"])
+        || has(&["ngoài", "giấy"])
 }
 
 fn leading_number(s: &str) -> Option<f64> {
@@ -76,22 +162,19 @@ impl SeedRecord {
                 }
             }
         }
-        let fees = self
-            .fees
-            .as_deref()
-            .unwrap_or_default()
-            .split("; ")
-            .filter(|s| !s.trim().is_empty())
+        let fees = fee_segments(self.fees.as_deref().unwrap_or_default())
+            .into_iter()
             .map(|s| Fee {
-                description: s.trim().to_owned(),
                 amount_vnd: s.contains("Miễn phí").then_some(0),
+                description: s,
             })
             .collect();
+        let cases_merged = self.cases_merged;
         let required_documents = self
             .documents
             .into_iter()
             .map(|d| RequiredDocument {
-                mandatory: !d.starts_with("Trường hợp"),
+                mandatory: !cases_merged && !is_conditional(&d),
                 name: d,
             })
             .collect();
@@ -221,6 +304,79 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    #[test]
+    fn fees_split_per_channel_and_read_as_written() {
+        let segs = fee_segments(
+            "Trực tuyến: Miễn phí (Miễn lệ phí cho người có công; người thuộc hộ nghèo; người khuyết tật.); Trực tiếp: 2,000 Việt Nam Đồng (/trang); Trực tiếp: 10 USD (/bản); Dịch vụ bưu chính: 8,000 VNĐ",
+        );
+        assert_eq!(
+            segs,
+            vec![
+                "Trực tuyến: Miễn phí (Miễn lệ phí cho người có công; người thuộc hộ nghèo; người khuyết tật.)",
+                "Trực tiếp: 2.000 đồng/trang",
+                "Trực tiếp: 10 USD (/bản)",
+                "Dịch vụ bưu chính: 8.000 đồng",
+            ]
+        );
+        assert_eq!(
+            tidy_fee("Trực tuyến: 150,000 Việt Nam Đồng (- Mức lệ phí cụ thể)"),
+            "Trực tuyến: 150.000 đồng (- Mức lệ phí cụ thể)"
+        );
+    }
+
+    #[test]
+    fn conditional_documents_are_not_mandatory() {
+        for conditional in [
+            "Trường hợp trẻ em bị bỏ rơi thì phải có biên bản",
+            "Văn bản ủy quyền (được chứng thực) theo quy định của pháp luật trong trường hợp ủy quyền thực hiện việc đăng ký khai sinh.",
+            "Tờ khai đăng ký khai sinh theo mẫu (nếu người có yêu cầu lựa chọn nộp hồ sơ theo hình thức trực tiếp)",
+            "Đối với Quân đội nhân dân: Giấy giới thiệu",
+            "+ Trường hợp không có văn bản nêu trên thì",
+            "Danh sách chủ sở hữu hưởng lợi của doanh nghiệp (nếu có)",
+        ] {
+            assert!(is_conditional(conditional), "{conditional}");
+        }
+        for mandatory in [
+            "Giấy chứng sinh; trường hợp không có Giấy chứng sinh thì nộp văn bản của người làm chứng",
+            "Giấy đề nghị đăng ký hộ kinh doanh",
+            "Hộ chiếu/Thẻ căn cước công dân/Thẻ căn cước/Căn cước điện tử",
+        ] {
+            assert!(!is_conditional(mandatory), "{mandatory}");
+        }
+        let specs = parse(include_bytes!("../../data/seed/procedures.json")).unwrap();
+        let khai_sinh = specs.iter().find(|s| s.code == "1.001193").unwrap();
+        let mandatory: Vec<&str> = khai_sinh
+            .required_documents
+            .iter()
+            .filter(|d| d.mandatory)
+            .map(|d| d.name.split([';', '/']).next().unwrap())
+            .collect();
+        assert_eq!(mandatory, vec!["Giấy chứng sinh", "Hộ chiếu"]);
+        let thuong_tru = specs.iter().find(|s| s.code == "1.004222").unwrap();
+        assert!(thuong_tru.required_documents.iter().all(|d| !d.mandatory));
+    }
+
+    #[test]
+    fn the_seed_is_stored_precomposed_with_public_sources() {
+        use unicode_normalization::UnicodeNormalization;
+        let specs = parse(include_bytes!("../../data/seed/procedures.json")).unwrap();
+        for s in &specs {
+            let text = serde_json::to_string(s).unwrap();
+            assert_eq!(text, text.nfc().collect::<String>(), "{}", s.code);
+            let source = s.source.as_deref().unwrap_or_default();
+            assert!(
+                source.starts_with("https://dichvucong.gov.vn/"),
+                "{}: {source}",
+                s.code
+            );
+        }
+        // A decomposed file is taken in NFC too.
+        let raw = std::str::from_utf8(include_bytes!("../../data/seed/procedures.json")).unwrap();
+        let decomposed: String = raw.nfd().collect();
+        let again = parse(decomposed.as_bytes()).unwrap();
+        assert_eq!(again, specs);
     }
 
     #[test]

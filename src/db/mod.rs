@@ -202,6 +202,12 @@ fn establish(backend: BackendKind, url: &str) -> Result<DbConn, diesel::Connecti
     })
 }
 
+diesel::define_sql_function! {
+    /// Unicode NFC of a text (registered on SQLite connections that run migrations).
+    #[sql_name = "nfc"]
+    fn nfc_sql(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// Applies the embedded migrations of the connection's backend. On PostgreSQL an advisory
 /// lock keeps several instances starting together from racing each other.
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbSetupError> {
@@ -209,6 +215,9 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbSetupError> {
     let mig = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
     match conn {
         DbConn::Sqlite(c) => {
+            // PostgreSQL has normalize(); SQLite gets ours, for the migration that stores
+            // existing text in NFC.
+            nfc_sql_utils::register_impl(c, |s: Option<String>| s.map(|s| crate::text::nfc(&s)))?;
             c.run_pending_migrations(SQLITE_MIGRATIONS).map_err(mig)?;
         }
         DbConn::Postgres(c) => {

@@ -189,6 +189,21 @@ fn check_documents(v: &mut Validator, p: &ProcedureDetail, documents: &[u32]) {
     }
 }
 
+/// Receiving a dossier checks that every mandatory document of its procedure version was
+/// provided; each missing one is named by its position and name (422).
+fn check_mandatory(p: &ProcedureDetail, documents: &[u32]) -> AppResult<()> {
+    let mut v = Validator::new();
+    for (i, d) in p.required_documents.iter().enumerate() {
+        let provided = u32::try_from(i).is_ok_and(|i| documents.contains(&i));
+        v.check(
+            !d.mandatory || provided,
+            "documents",
+            format!("mandatory document {i} is missing: {}", d.name),
+        );
+    }
+    v.finish()
+}
+
 /// The unit a dossier is filed at: it must exist today.
 fn receiving_unit<L: Ledger + ?Sized>(
     conn: &mut L,
@@ -360,6 +375,7 @@ pub fn intake<L: Ledger + ?Sized>(
     );
     check_documents(&mut v, &p, documents);
     v.finish()?;
+    check_mandatory(&p, documents)?;
     let a = allowance(&p, channel)?;
     let unit = receiving_unit(conn, unit_id, "unit_id", at)?;
     let cal = cals.for_path(&unit.path);
@@ -616,6 +632,7 @@ pub fn transition<L: Ledger + ?Sized>(
     };
     let changes = match action {
         Action::Receive => {
+            check_mandatory(&p, &row.document_positions())?;
             let started = Clock::start(cal, at, a)
                 .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
             Changes {

@@ -102,10 +102,19 @@ pub(crate) fn offered() -> AppResult<Vec<Offered>> {
         .filter(|s| s.processing_days.is_some())
         .map(|s| Offered {
             online: s.online_level != crate::catalogue::model::OnlineLevel::None,
-            documents: if s.required_documents.is_empty() {
-                vec![]
-            } else {
-                vec![0]
+            // Every mandatory document (the desk would not receive it otherwise); where the
+            // procedure makes none mandatory, the first.
+            documents: {
+                let mandatory: Vec<u32> = (0u32..)
+                    .zip(&s.required_documents)
+                    .filter(|(_, d)| d.mandatory)
+                    .map(|(i, _)| i)
+                    .collect();
+                if mandatory.is_empty() && !s.required_documents.is_empty() {
+                    vec![0]
+                } else {
+                    mandatory
+                }
             },
             levels: s.levels,
             code: s.code,
