@@ -1,4 +1,5 @@
-//! The `motcua` command: serve (default), migrate, create-admin, import-procedures, openapi.
+//! The `motcua` command: serve (default), migrate, create-admin, import-procedures,
+//! import-calendar, openapi, simulate.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -43,6 +44,10 @@ enum Command {
     },
     /// Import a catalogue of procedures from a JSON file (idempotent: changes make new versions).
     ImportProcedures { file: std::path::PathBuf },
+    /// Load a year's days off, compensatory days off and working Saturdays from a CSV file
+    /// shaped like data/seed/holidays-vn.csv (`date,kind,name`); running services pick it up
+    /// within seconds. Due dates in years not loaded are provisional.
+    ImportCalendar { file: std::path::PathBuf },
     /// Print the OpenAPI document generated from the code.
     Openapi,
     /// Fill the database with a simulated year of a province's dossiers, filed and processed
@@ -109,6 +114,7 @@ fn main() -> ExitCode {
                 full_name,
             } => create_admin(&db, &username, &full_name),
             Command::ImportProcedures { file } => import(&db, &file),
+            Command::ImportCalendar { file } => import_calendar(&db, &file),
             Command::Openapi => Ok(()),
             Command::Simulate {
                 province,
@@ -241,6 +247,29 @@ fn import(db: &motcua::db::Db, file: &std::path::Path) -> Result<(), Box<dyn std
         specs.len(),
         report.created,
         report.new_versions,
+        report.unchanged
+    );
+    Ok(())
+}
+
+fn import_calendar(
+    db: &motcua::db::Db,
+    file: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use motcua::calendar::import;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let days = import::parse(&text).map_err(describe)?;
+    let report = db
+        .write_blocking(|c| import::store(c, &days))
+        .map_err(describe)?;
+    let years: Vec<String> = report.years.iter().map(i32::to_string).collect();
+    println!(
+        "{} days for {}: {} added, {} changed, {} unchanged",
+        days.len(),
+        years.join(", "),
+        report.added,
+        report.changed,
         report.unchanged
     );
     Ok(())

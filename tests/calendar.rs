@@ -276,3 +276,57 @@ async fn a_province_sets_its_working_hours_and_its_due_dates_follow() {
         .await;
     assert_eq!(again.body["due_local"], "2025-03-18 09:00");
 }
+
+#[tokio::test]
+async fn the_calendars_end_is_announced_and_a_yearly_import_moves_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    // Thu 24/12/2026 + 10 working days: 1/1/2027 counts as a weekday while 2027 is not loaded.
+    let r = app
+        .get(&due_url("2026-12-24T08:00:00+07:00", "10"), Some(&admin))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["due_date"], "2027-01-07");
+    assert_eq!(r.body["calendar_provisional"], true);
+    let inside = app
+        .get(&due_url("2026-03-02T08:00:00+07:00", "3"), Some(&admin))
+        .await;
+    assert_eq!(inside.body["calendar_provisional"], false);
+
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!(
+        ready.status, 200,
+        "a short calendar does not stop the service"
+    );
+    assert_eq!(ready.body["calendar_until"], "2026-12-31");
+    let until = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive();
+    let warned = ready.body["warnings"]
+        .as_array()
+        .is_some_and(|w| w.iter().any(|w| w.as_str().unwrap().contains("2026-12-31")));
+    assert_eq!(warned, (until - today).num_days() < 90, "{}", ready.body);
+
+    // The government publishes 2027: loaded by the yearly import, the date is firm.
+    let file = "date,kind,name\n2027-01-01,holiday,Tết Dương lịch\n2027-02-08,holiday,Tết Nguyên đán (29 Tết)\n";
+    let days = motcua::calendar::import::parse(file).unwrap();
+    let db = app.db.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        db.write_blocking(|c| motcua::calendar::import::store(c, &days))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!((report.added, report.years.clone()), (2, vec![2027]));
+    // Running services reload the calendar within seconds.
+    tokio::time::sleep(
+        motcua::calendar::store::RELOAD_AFTER + std::time::Duration::from_millis(200),
+    )
+    .await;
+    let r = app
+        .get(&due_url("2026-12-24T08:00:00+07:00", "10"), Some(&admin))
+        .await;
+    assert_eq!(r.body["due_date"], "2027-01-08");
+    assert_eq!(r.body["calendar_provisional"], false);
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!(ready.body["calendar_until"], "2027-12-31");
+}

@@ -469,3 +469,85 @@ async fn a_dossier_missing_a_mandatory_document_is_not_received() {
     assert_eq!(d.body["dossier"]["state"], "submitted", "nothing changed");
     assert_eq!(d.body["history"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn decomposed_input_is_stored_precomposed() {
+    use unicode_normalization::UnicodeNormalization;
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let decomposed: String = "Nguyễn Thị Hường".nfd().collect();
+    assert_ne!(decomposed, "Nguyễn Thị Hường");
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk", "documents": [0],
+                   "applicant": {"name": decomposed, "address": "Tổ 5, thị trấn Bằng Lũng".nfd().collect::<String>()}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["applicant"]["name"], "Nguyễn Thị Hường");
+    assert_eq!(r.body["applicant"]["address"], "Tổ 5, thị trấn Bằng Lũng");
+    // And found by the precomposed spelling a clerk types.
+    let q = app.get("/api/v1/dossiers?q=Hường", Some(&w.clerk)).await;
+    assert_eq!(q.body["total"], 1);
+}
+
+#[tokio::test]
+async fn a_due_date_beyond_the_published_calendar_is_marked_provisional() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let spec = json!({
+        "code": "1.013978", "name": "Đăng ký đất đai lần đầu", "field": "Đất đai", "levels": ["commune"],
+        "agency": "UBND cấp xã", "processing_days": 300, "processing_note": null,
+        "required_documents": [{"name": "Đơn đăng ký", "mandatory": true}],
+        "online_level": "partial",
+        "steps": [{"name": "Xử lý", "role": "officer", "unit_level": "commune", "share_percent": 100}],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&w.admin), spec)
+            .await
+            .status,
+        201
+    );
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.013978", "channel": "desk", "documents": [0],
+                   "applicant": {"name": "Đinh Văn Em"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The test calendar ends in 2026; 300 working days from now are later than that.
+    assert_eq!(r.body["calendar_provisional"], true);
+    let id = r.body["id"].as_str().unwrap();
+    let d = app
+        .get(&format!("/api/v1/dossiers/{id}"), Some(&w.clerk))
+        .await;
+    assert_eq!(d.body["dossier"]["calendar_provisional"], true);
+    let receipt = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/receipt"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert!(
+        receipt.body.to_string().contains("ngày hẹn trả là dự kiến"),
+        "{}",
+        receipt.body
+    );
+    // A short procedure received now is firm while its year is published.
+    let short = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk", "documents": [0],
+                   "applicant": {"name": "Đinh Thị Gấm"}}),
+        )
+        .await;
+    let due_year: i32 = short.body["due_at"].as_str().unwrap()[..4].parse().unwrap();
+    assert_eq!(short.body["calendar_provisional"], due_year > 2026);
+}

@@ -105,6 +105,9 @@ impl WorkingHours {
 pub struct Calendar {
     holidays: BTreeSet<NaiveDate>,
     working_saturdays: BTreeSet<NaiveDate>,
+    /// The years whose days off are published (loaded): a year with no row is not known yet,
+    /// and counted with weekdays only (DOMAIN §4: provisional).
+    covered_years: BTreeSet<i32>,
     hours: WorkingHours,
 }
 
@@ -182,6 +185,7 @@ impl Calendar {
             ..Calendar::default()
         };
         for (date, kind) in days {
+            cal.covered_years.insert(date.year());
             match kind {
                 DayKind::Holiday => cal.holidays.insert(date),
                 DayKind::WorkingSaturday => cal.working_saturdays.insert(date),
@@ -192,6 +196,24 @@ impl Calendar {
 
     pub fn hours(&self) -> &WorkingHours {
         &self.hours
+    }
+
+    /// Whether the published calendar covers `date`'s year. A due date outside it is still
+    /// computed (weekdays count) but provisional.
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.covered_years.contains(&date.year())
+    }
+
+    /// Whether a due instant is provisional: its local date lies in a year not yet published.
+    pub fn is_provisional(&self, due: DateTime<Utc>) -> bool {
+        !self.covers(to_local(due).date())
+    }
+
+    /// The last day of the last published year, if any year is.
+    pub fn covered_until(&self) -> Option<NaiveDate> {
+        self.covered_years
+            .last()
+            .and_then(|y| NaiveDate::from_ymd_opt(*y, 12, 31))
     }
 
     /// The same days with other working hours (a province's own).
@@ -540,6 +562,43 @@ mod tests {
             local(own.due_at(at("2025-04-29 15:30"), 0.5, w).unwrap()),
             "2025-05-05 14:00"
         );
+    }
+
+    #[test]
+    fn a_due_date_past_the_published_years_is_provisional() {
+        let cal = seeded();
+        assert_eq!(cal.covered_until(), NaiveDate::from_ymd_opt(2026, 12, 31));
+        // Received Thu 24/12/2026 08:00 + 10 working days: Fri 1/1/2027 counts as a weekday
+        // (its holiday is not published yet), so the due date is Thu 7/1/2027 08:00.
+        let due = cal
+            .due_at(at("2026-12-24 08:00"), 10.0, TimeUnit::WorkingDays)
+            .unwrap();
+        assert_eq!(local(due), "2027-01-07 08:00");
+        assert!(cal.is_provisional(due));
+        let inside = cal
+            .due_at(at("2026-12-01 08:00"), 3.0, TimeUnit::WorkingDays)
+            .unwrap();
+        assert!(!cal.is_provisional(inside));
+        // Once 2027 is loaded, 1/1/2027 is a day off and the date is firm.
+        let mut days: Vec<(NaiveDate, DayKind)> = SEED
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let date = NaiveDate::parse_from_str(f.next()?, "%Y-%m-%d").ok()?;
+                Some((date, DayKind::parse(f.next()?)?))
+            })
+            .collect();
+        days.push((
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            DayKind::Holiday,
+        ));
+        let with_2027 = Calendar::new(days, WorkingHours::default());
+        let due = with_2027
+            .due_at(at("2026-12-24 08:00"), 10.0, TimeUnit::WorkingDays)
+            .unwrap();
+        assert_eq!(local(due), "2027-01-08 08:00");
+        assert!(!with_2027.is_provisional(due));
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub struct DueAnswer {
     pub due_date: NaiveDate,
     /// `sáng` (morning) or `chiều` (afternoon).
     pub due_session: &'static str,
+    /// The due date lies in a year whose days off are not published yet: counted with
+    /// weekdays only, it may move once that year is imported.
+    pub calendar_provisional: bool,
 }
 
 /// The due instant for a processing time counted from `from` (DOMAIN §4).
@@ -169,6 +172,7 @@ pub async fn due(
         due_local: local.format("%Y-%m-%d %H:%M").to_string(),
         due_date: local.date(),
         due_session: model::session_name(due_at),
+        calendar_provisional: calendar.is_provisional(due_at),
     }))
 }
 

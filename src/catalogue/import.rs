@@ -74,8 +74,7 @@ fn tidy_fee(s: &str) -> String {
         let end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == ','))
             .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(end);
-        let number = number.trim_end_matches(',');
+        let number = rest[..end].trim_end_matches(',');
         let after = &rest[number.len()..];
         let currency = [" Việt Nam Đồng", " VNĐ"]
             .into_iter()

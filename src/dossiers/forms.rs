@@ -151,6 +151,15 @@ pub fn build(
                 .collect();
             let mut lines = vec![line("Tiếp nhận lúc", vietnamese_instant(received))];
             lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
+            if d.calendar_provisional {
+                lines.push(line(
+                    "Lưu ý",
+                    format!(
+                        "ngày hẹn trả là dự kiến: lịch nghỉ lễ năm {} chưa được công bố, ngày hẹn có thể thay đổi",
+                        crate::calendar::model::to_local(due).format("%Y")
+                    ),
+                ));
+            }
             if let Some(phone) = &d.applicant.phone {
                 lines.push(line("Số điện thoại", phone.clone()));
             }

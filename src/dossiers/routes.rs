@@ -72,6 +72,7 @@ pub async fn file_dossier(
 ) -> AppResult<HttpResponse> {
     let key = idempotency_key(&req)?;
     let input = body.0;
+    let cals = state.calendar.get(&state.db).await?;
     let (row, created) = state
         .db
         .write(move |c| {
@@ -83,7 +84,7 @@ pub async fn file_dossier(
             };
             let at = store::now_instant();
             let (row, created) = service::file_online(c, &caller, filing, at)?;
-            Ok((service::view_row(c, &caller, &row, at)?, created))
+            Ok((service::view_row(c, &cals, &caller, &row, at)?, created))
         })
         .await?;
     let mut res = if created {
@@ -161,7 +162,7 @@ pub async fn intake(
             };
             let at = store::now_instant();
             let row = service::intake(c, &cal, &caller, desk, at)?;
-            service::view_row(c, &caller, &row, at)
+            service::view_row(c, &cal, &caller, &row, at)
         })
         .await?;
     Ok(HttpResponse::Created().json(row))
@@ -246,6 +247,7 @@ pub async fn work_queue(
         q: q.q,
     };
     let scope = caller.scope();
+    let cals = state.calendar.get(&state.db).await?;
     let (items, total) = state
         .db
         .read(move |c| {
@@ -264,7 +266,7 @@ pub async fn work_queue(
             let (rows, total) =
                 store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
             Ok((
-                service::view_listed(c, &caller, &rows, store::now_instant())?,
+                service::view_listed(c, &cals, &caller, &rows, store::now_instant())?,
                 total,
             ))
         })
@@ -297,12 +299,13 @@ pub async fn my_dossiers(
     }
     .paging()?;
     let me = caller.user_id;
+    let cals = state.calendar.get(&state.db).await?;
     let (items, total) = state
         .db
         .read(move |c| {
             let (rows, total) = store::of_applicant(c, me, paging.limit(), paging.offset())?;
             Ok((
-                service::view_listed(c, &caller, &rows, store::now_instant())?,
+                service::view_listed(c, &cals, &caller, &rows, store::now_instant())?,
                 total,
             ))
         })
@@ -319,6 +322,7 @@ pub async fn get_dossier(
     id: web::Path<Uuid>,
 ) -> AppResult<web::Json<DossierWithHistory>> {
     let id = id.into_inner();
+    let cals = state.calendar.get(&state.db).await?;
     let out = state
         .db
         .read(move |c| {
@@ -327,7 +331,7 @@ pub async fn get_dossier(
             let row = &placed.row;
             let judged_at = row.paused_since.map_or_else(Utc::now, crate::db::utc);
             Ok(DossierWithHistory {
-                dossier: service::view(c, &caller, &placed, store::now_instant())?,
+                dossier: service::view(c, &cals, &caller, &placed, store::now_instant())?,
                 steps: super::slip::spans(&history, judged_at),
                 history,
             })
@@ -386,7 +390,7 @@ async fn act(
             };
             let at = store::now_instant();
             let row = service::transition(c, &cal, &caller, id, request, at)?;
-            service::view_row(c, &caller, &row, at)
+            service::view_row(c, &cal, &caller, &row, at)
         })
         .await?;
     Ok(web::Json(row))
@@ -530,6 +534,7 @@ pub async fn form(
     query: web::Query<FormQuery>,
 ) -> AppResult<HttpResponse> {
     let (id, kind) = path.into_inner();
+    let cals = state.calendar.get(&state.db).await?;
     let built = state
         .db
         .read(move |c| {
@@ -552,8 +557,10 @@ pub async fn form(
                     steps.push((span, name.unwrap_or_default()));
                 }
             }
-            forms::build(kind, &row.view(), &p, &unit.name, &history, &steps)
-                .ok_or(AppError::NotFound)
+            let mut shown = row.view();
+            shown.calendar_provisional =
+                shown.due_at.is_some_and(|t| cals.base().is_provisional(t));
+            forms::build(kind, &shown, &p, &unit.name, &history, &steps).ok_or(AppError::NotFound)
         })
         .await?;
     Ok(match query.format.unwrap_or(FormFormat::Json) {

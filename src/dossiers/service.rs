@@ -73,9 +73,18 @@ pub fn situation<'a>(
     }
 }
 
+/// The dossier with the actions its reader may take, its due date judged against the
+/// published calendar.
+fn shown(row: &DossierRow, allowed: Vec<Action>, cals: &Calendars) -> super::store::Dossier {
+    let mut d = row.view_with(allowed);
+    d.calendar_provisional = d.due_at.is_some_and(|t| cals.base().is_provisional(t));
+    d
+}
+
 /// The dossier as `caller` sees it, with the actions they may take on it now.
 pub fn view<L: Ledger + ?Sized>(
     conn: &mut L,
+    cals: &Calendars,
     caller: &Caller,
     p: &Placed,
     at: DateTime<Utc>,
@@ -84,12 +93,13 @@ pub fn view<L: Ledger + ?Sized>(
         Some(procedure) => permit::allowed(caller, &situation(caller, p, &procedure, at)),
         None => Vec::new(),
     };
-    Ok(p.row.view_with(allowed))
+    Ok(shown(&p.row, allowed, cals))
 }
 
 /// One dossier just written, as `caller` sees it now.
 pub fn view_row<L: Ledger + ?Sized>(
     conn: &mut L,
+    cals: &Calendars,
     caller: &Caller,
     row: &DossierRow,
     at: DateTime<Utc>,
@@ -110,13 +120,14 @@ pub fn view_row<L: Ledger + ?Sized>(
         ),
         None => Vec::new(),
     };
-    Ok(row.view_with(allowed))
+    Ok(shown(row, allowed, cals))
 }
 
 /// Dossiers of a list as `caller` sees them: every one is held where the list reached
 /// (a work queue's holders are in the caller's unit or subtree).
 pub fn view_listed<L: Ledger + ?Sized>(
     conn: &mut L,
+    cals: &Calendars,
     caller: &Caller,
     rows: &[DossierRow],
     at: DateTime<Utc>,
@@ -135,7 +146,7 @@ pub fn view_listed<L: Ledger + ?Sized>(
                 ),
                 None => Vec::new(),
             };
-            Ok(row.view_with(allowed))
+            Ok(shown(row, allowed, cals))
         })
         .collect()
 }

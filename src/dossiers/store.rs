@@ -175,6 +175,9 @@ pub struct Dossier {
     pub result_electronic: bool,
     /// Early / on time / late, once resolved (DOMAIN §4).
     pub timeliness: Option<crate::calendar::model::Timeliness>,
+    /// The due date lies in a year whose days off are not published yet (counted with
+    /// weekdays only; it may move once that year's calendar is imported).
+    pub calendar_provisional: bool,
     /// What the reader may do with it now: their role, where it is held, its step and its
     /// state all allow it (a client builds its buttons from this list).
     pub allowed_actions: Vec<Action>,
@@ -233,6 +236,7 @@ impl DossierRow {
                 (Some(r), Some(d)) => Some(crate::calendar::model::classify(utc(r), utc(d))),
                 _ => None,
             },
+            calendar_provisional: false,
             allowed_actions,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
