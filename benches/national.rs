@@ -12,6 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use motcua::dossiers::store::Basis;
 use motcua::stats::model::Period;
 use motcua::stats::reference::{GroupBy, Root, Tree};
 use motcua::stats::{fast, reference};
@@ -98,7 +99,7 @@ fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
     let fast_of = |root: Root<'_>, p: &Period, g: GroupBy, rates: bool| {
         db.read_blocking(|c| {
             fast::in_snapshot(c, |c| {
-                fast::compute(c, root, p, Tree::Filed, Some(g), rates)
+                fast::compute(c, root, p, Tree::Filed, Some(g), rates, Basis::Resolving)
             })
         })
         .unwrap()
@@ -161,7 +162,14 @@ fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
     let t = Instant::now();
     let slow = db
         .read_blocking(|c| {
-            reference::compute(c, Root::Country, &year, Tree::Filed, Some(GroupBy::Child))
+            reference::compute(
+                c,
+                Root::Country,
+                &year,
+                Tree::Filed,
+                Some(GroupBy::Child),
+                Basis::Resolving,
+            )
         })
         .unwrap();
     let slow_time = t.elapsed();

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use motcua::dossiers::store::Basis;
 use motcua::stats::model::Period;
 use motcua::stats::reference::{GroupBy, Root, Tree};
 use motcua::stats::{fast, reference};
@@ -99,6 +100,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                         Tree::Filed,
                         Some(GroupBy::Child),
                         with_online_used,
+                        Basis::Resolving,
                     )
                 })
             })
@@ -112,6 +114,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                     &year,
                     Tree::Filed,
                     Some(GroupBy::Child),
+                    Basis::Resolving,
                 )
             })
             .unwrap()
@@ -154,7 +157,15 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
         let (times, _) = timed(20, || {
             db.read_blocking(|c| {
                 fast::in_snapshot(c, |c| {
-                    fast::compute(c, Root::Unit(&province), &year, Tree::Filed, group_by, true)
+                    fast::compute(
+                        c,
+                        Root::Unit(&province),
+                        &year,
+                        Tree::Filed,
+                        group_by,
+                        true,
+                        Basis::Resolving,
+                    )
                 })
             })
             .unwrap()

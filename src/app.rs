@@ -47,6 +47,8 @@ pub struct AppState {
     pub blobs: crate::blobs::BlobStore,
     /// Whether this instance folds changes into the statistics.
     pub stats_fold: bool,
+    /// See `Config::clock_offset`, in microseconds (tests move it on).
+    pub clock_offset: std::sync::atomic::AtomicI64,
 }
 
 impl AppState {
@@ -69,7 +71,23 @@ impl AppState {
             catalogue: Default::default(),
             blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),
             stats_fold: config.stats_fold,
+            clock_offset: std::sync::atomic::AtomicI64::new(
+                config.clock_offset.num_microseconds().unwrap_or(0),
+            ),
         }
+    }
+
+    /// The instant a dossier change happens at (microsecond precision, as stored).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
+        crate::dossiers::store::now_instant() + chrono::Duration::microseconds(offset)
+    }
+
+    /// Moves the dossier clock so that it reads `at` now (tests only: see `Config::clock_offset`).
+    pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
+        let offset = (at - chrono::Utc::now()).num_microseconds().unwrap_or(0);
+        self.clock_offset
+            .store(offset, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -161,6 +179,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(units::routes::unit_subtree)
             .service(units::routes::unit_ancestors)
             .service(units::routes::retire_unit)
+            .service(units::routes::reorganise)
             .service(units::routes::list_agencies)
             .service(units::routes::create_agency)
             .service(catalogue::routes::list_procedures)

@@ -132,6 +132,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub login: LoginPolicy,
     pub stats_fold: bool,
+    /// How far the dossier clock runs from the system's: zero, except in tests that act on a
+    /// date in the past (not settable from flags or the environment).
+    pub clock_offset: chrono::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -227,6 +230,7 @@ impl Config {
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             login: LoginPolicy::default(),
             stats_fold: args.stats_fold,
+            clock_offset: chrono::Duration::zero(),
         })
     }
 

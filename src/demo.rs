@@ -152,44 +152,78 @@ pub fn load_model_provinces(conn: &mut DbConn, count: usize) -> AppResult<Vec<St
     Ok(codes)
 }
 
-/// Loads both layouts and links each retired unit to its successor.
-pub fn load_units(conn: &mut DbConn) -> AppResult<bool> {
+/// Loads both layouts, the 2-level one in force from 1 July 2025, without linking them.
+/// Returns false if they are there already.
+pub fn load_trees(conn: &mut DbConn) -> AppResult<bool> {
     if units::find_by_code(conn, "06", three_level_from())?.is_some() {
         return Ok(false);
     }
-    let old = insert_tree(
+    insert_tree(
         conn,
         &rows(BAC_KAN_3LEVEL)?,
         three_level_from(),
-        Some(three_level_to()),
+        None,
         "000.00.00.H05",
     )?;
-    let new = insert_tree(
+    insert_tree(
         conn,
         &rows(THAI_NGUYEN_2LEVEL)?,
         two_level_from(),
         None,
         "000.00.00.H55",
     )?;
-    let province = new.get("19").map(|u| u.id);
+    Ok(true)
+}
+
+/// The 2025 reorganisation of Bắc Kạn as a plan file (`old_code,new_code`): its 108 communes
+/// into 37 of Thái Nguyên's (data/seed/units-2025-successors.csv), and its 8 districts
+/// (abolished) and the province itself into the new province, 19.
+pub fn plan_2025_csv() -> AppResult<String> {
+    let mut out = String::from("old_code,new_code\n");
+    let mut listed = std::collections::HashSet::new();
     let mut reader = csv::Reader::from_reader(SUCCESSORS_2025.as_bytes());
-    let mut successor_of = std::collections::HashMap::new();
     for rec in reader.records() {
         let rec = rec.map_err(AppError::internal)?;
         if let (Some(o), Some(n)) = (rec.get(0), rec.get(1)) {
-            successor_of.insert(o.trim().to_owned(), n.trim().to_owned());
+            out.push_str(&format!("{},{}\n", o.trim(), n.trim()));
+            listed.insert(o.trim().to_owned());
         }
     }
-    for (code, unit) in &old {
-        // Communes go to the commune that absorbed them; districts (abolished) and the old
-        // province go to the new province.
-        let successor = successor_of
-            .get(code)
-            .and_then(|n| new.get(n))
-            .map(|u| u.id)
-            .or(province);
-        units::retire(conn, unit, three_level_to(), successor)?;
+    for r in rows(BAC_KAN_3LEVEL)? {
+        if !listed.contains(&r.code) {
+            out.push_str(&format!("{},19\n", r.code));
+        }
     }
+    Ok(out)
+}
+
+/// The name the 2025 plan's history events carry.
+pub const PLAN_2025_NAME: &str =
+    "Nghị quyết 1683/NQ-UBTVQH15 (sắp xếp đơn vị hành chính tỉnh Thái Nguyên, 2025)";
+
+/// Applies the 2025 reorganisation through the same operation an administrator uses.
+pub fn apply_plan_2025(conn: &mut DbConn) -> AppResult<crate::units::reorganise::Outcome> {
+    let plan = crate::units::reorganise::plan_from_csv(
+        conn,
+        &plan_2025_csv()?,
+        two_level_from(),
+        PLAN_2025_NAME,
+    )?;
+    crate::units::reorganise::run(
+        conn,
+        crate::auth::Scope::All,
+        None,
+        &plan,
+        crate::dossiers::store::now_instant(),
+    )
+}
+
+/// Loads both layouts and applies the 2025 reorganisation between them.
+pub fn load_units(conn: &mut DbConn) -> AppResult<bool> {
+    if !load_trees(conn)? {
+        return Ok(false);
+    }
+    apply_plan_2025(conn)?;
     Ok(true)
 }
 

@@ -48,6 +48,24 @@ enum Command {
     /// shaped like data/seed/holidays-vn.csv (`date,kind,name`); running services pick it up
     /// within seconds. Due dates in years not loaded are provisional.
     ImportCalendar { file: std::path::PathBuf },
+    /// Apply a reorganisation from a CSV shaped like data/seed/units-2025-successors.csv
+    /// (`old_code,new_code[,staff]`): each old unit retires the day before DATE, its open
+    /// dossiers, staff (re-homed, or `disable`d) and agencies go to the new one. One
+    /// transaction; prints what moves as a table.
+    Reorganise {
+        /// The plan: `old_code,new_code[,staff]` per retired unit.
+        #[arg(long)]
+        plan: std::path::PathBuf,
+        /// The first day of the new layout (YYYY-MM-DD).
+        #[arg(long)]
+        on: chrono::NaiveDate,
+        /// Print what would happen; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The plan's name in the dossiers' history (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Print the OpenAPI document generated from the code.
     Openapi,
     /// Fill the database with a simulated year of a province's dossiers, filed and processed
@@ -115,6 +133,12 @@ fn main() -> ExitCode {
             } => create_admin(&db, &username, &full_name),
             Command::ImportProcedures { file } => import(&db, &file),
             Command::ImportCalendar { file } => import_calendar(&db, &file),
+            Command::Reorganise {
+                plan,
+                on,
+                dry_run,
+                name,
+            } => reorganise(&db, &plan, on, dry_run, name),
             Command::Openapi => Ok(()),
             Command::Simulate {
                 province,
@@ -272,6 +296,38 @@ fn import_calendar(
         report.changed,
         report.unchanged
     );
+    Ok(())
+}
+
+fn reorganise(
+    db: &motcua::db::Db,
+    file: &std::path::Path,
+    on: chrono::NaiveDate,
+    dry_run: bool,
+    name: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use motcua::units::reorganise;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let name = name.unwrap_or_else(|| {
+        file.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let outcome = db
+        .write_blocking(|c| {
+            let mut plan = reorganise::plan_from_csv(c, &text, on, &name)?;
+            plan.dry_run = dry_run;
+            reorganise::run(
+                c,
+                motcua::auth::Scope::All,
+                None,
+                &plan,
+                motcua::dossiers::store::now_instant(),
+            )
+        })
+        .map_err(describe)?;
+    print!("{}", reorganise::table(&outcome));
     Ok(())
 }
 

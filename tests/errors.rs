@@ -183,6 +183,22 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             422,
         ),
         case(
+            "post",
+            "/api/v1/reorganisations",
+            "/api/v1/reorganisations",
+            Some(json!({"name": "", "effective_from": "2025-07-01", "retire": []})),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/reorganisations",
+            "/api/v1/reorganisations",
+            Some(
+                json!({"name": "x", "effective_from": "2025-07-01", "retire": [{"unit_id": "01a20560-06fc-7105-bce2-8c0be44bd720"}]}),
+            ),
+            404,
+        ),
+        case(
             "get",
             "/api/v1/units/{id}/agencies",
             "/api/v1/units/01a20560-06fc-7105-bce2-8c0be44bd720/agencies",

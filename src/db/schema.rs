@@ -170,6 +170,7 @@ diesel::table! {
         documents_digitised -> Bool,
         result_electronic -> Bool,
         fee_vnd -> Nullable<BigInt>,
+        receiving_unit_id -> Nullable<Text>,
     }
 }
 

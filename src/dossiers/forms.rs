@@ -123,7 +123,7 @@ pub fn build(
     kind: FormKind,
     d: &Dossier,
     p: &ProcedureDetail,
-    unit_name: &str,
+    (unit_name, resolving_name): (&str, &str),
     history: &[Event],
     steps: &[(StepSpan, String)],
 ) -> Option<Form> {
@@ -149,7 +149,11 @@ pub fn build(
                         .map(|r| r.name.clone())
                 })
                 .collect();
-            let mut lines = vec![line("Tiếp nhận lúc", vietnamese_instant(received))];
+            let mut lines = vec![
+                line("Nơi tiếp nhận", unit_name.to_owned()),
+                line("Đơn vị giải quyết", resolving_name.to_owned()),
+                line("Tiếp nhận lúc", vietnamese_instant(received)),
+            ];
             lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
             if d.calendar_provisional {
                 lines.push(line(

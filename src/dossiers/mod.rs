@@ -6,6 +6,7 @@ pub mod forms;
 pub mod ledger;
 pub mod model;
 pub mod permit;
+pub mod receiving;
 pub mod routes;
 pub mod service;
 pub mod slip;

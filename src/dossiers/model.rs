@@ -60,6 +60,9 @@ pub enum Action {
     Withdraw,
     ReturnResult,
     Apologise,
+    /// A reorganisation hands the dossier to the unit that succeeds its holder: the holder
+    /// changes, the state and the due date do not. Taken by no one's request.
+    Transfer,
 }
 
 macro_rules! names {
@@ -107,6 +110,7 @@ names!(Action {
     Withdraw => "withdraw",
     ReturnResult => "return_result",
     Apologise => "apologise",
+    Transfer => "transfer",
 });
 
 /// An action the current state does not allow (answered 409, naming the state).
@@ -179,6 +183,7 @@ impl State {
             (s, A::Withdraw) if s.is_open() => S::Withdrawn,
             (S::Resolved, A::ReturnResult) => S::Returned,
             (s, A::Apologise) if s.is_open() && s != S::Submitted => s,
+            (s, A::Transfer) if !s.is_final() => s,
             _ => {
                 return Err(ImpossibleTransition {
                     state: self,
@@ -218,6 +223,8 @@ impl Action {
             A::Approve | A::Deny => &[Role::Approver],
             A::Withdraw => &[Role::Citizen, Role::Clerk],
             A::Apologise => &[Role::Clerk, Role::Approver],
+            // Only a reorganisation, applied by an administrator, transfers dossiers.
+            A::Transfer => &[],
         }
     }
 
@@ -304,7 +311,7 @@ mod tests {
         /// state: final states allow nothing, the clock pauses only while waiting, and once
         /// resolved a dossier can only be returned.
         #[test]
-        fn random_walks_respect_the_rules(steps in proptest::collection::vec(0usize..16, 0..60)) {
+        fn random_walks_respect_the_rules(steps in proptest::collection::vec(0usize..17, 0..60)) {
             let mut s = State::Submitted;
             let mut resolved = false;
             for i in steps {

@@ -22,7 +22,7 @@ pub struct Situation<'a> {
 }
 
 /// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
-/// took the dossier in also records supplements, payments, withdrawals and the return; a
+/// received the dossier also records supplements, payments, withdrawals and the return; a
 /// citizen acts on their own. Anyone else may at most see the dossier: 404, as outside scope.
 fn at_holder(caller: &Caller, s: &Situation<'_>, action: Action) -> bool {
     let row = s.row;
@@ -34,7 +34,7 @@ fn at_holder(caller: &Caller, s: &Situation<'_>, action: Action) -> bool {
         Role::Citizen => row.applicant() == Some(caller.user_id),
         Role::Clerk | Role::Officer => {
             caller.unit_id == Some(row.holder())
-                || (filing_desk_too && caller.unit_id == Some(row.unit()))
+                || (filing_desk_too && caller.unit_id == Some(row.receiving()))
         }
         Role::Approver => s.holder_in_subtree,
         Role::Admin | Role::Supervisor => false,

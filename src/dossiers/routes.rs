@@ -39,6 +39,10 @@ pub struct FileDossier {
     pub procedure_code: String,
     /// The unit whose desk receives it.
     pub unit_id: Uuid,
+    /// The unit that resolves it, if not that desk's own: since 1 July 2025 any desk of the
+    /// province receives for any commune or the province (Nghị định 118/2025). By default the
+    /// desk's unit, or its province for a provincial procedure.
+    pub resolving_unit_id: Option<Uuid>,
     /// Positions in the procedure's required documents that are provided.
     #[serde(default)]
     pub documents: Vec<u32>,
@@ -73,16 +77,18 @@ pub async fn file_dossier(
     let key = idempotency_key(&req)?;
     let input = body.0;
     let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let (row, created) = state
         .db
         .write(move |c| {
             let filing = OnlineFiling {
                 procedure_code: &input.procedure_code,
+                resolving_unit_id: input.resolving_unit_id,
                 unit_id: input.unit_id,
                 documents: &input.documents,
                 idempotency_key: key.as_deref(),
             };
-            let at = store::now_instant();
+            let at = now;
             let (row, created) = service::file_online(c, &caller, filing, at)?;
             Ok((service::view_row(c, &cals, &caller, &row, at)?, created))
         })
@@ -109,6 +115,10 @@ pub struct ApplicantInput {
 #[serde(deny_unknown_fields)]
 pub struct IntakeDossier {
     pub procedure_code: String,
+    /// The unit that resolves it, if not the clerk's own: since 1 July 2025 a desk receives
+    /// for any commune or the province (Nghị định 118/2025). By default the clerk's unit, or
+    /// its province for a provincial procedure.
+    pub resolving_unit_id: Option<Uuid>,
     /// `desk` or `post`.
     pub channel: Channel,
     pub applicant: ApplicantInput,
@@ -145,6 +155,7 @@ pub async fn intake(
     });
     v.finish()?;
     let cal = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let row = state
         .db
         .write(move |c| {
@@ -156,11 +167,12 @@ pub async fn intake(
             };
             let desk = DeskIntake {
                 procedure_code: &input.procedure_code,
+                resolving_unit_id: input.resolving_unit_id,
                 channel: input.channel,
                 applicant,
                 documents: &input.documents,
             };
-            let at = store::now_instant();
+            let at = now;
             let row = service::intake(c, &cal, &caller, desk, at)?;
             service::view_row(c, &cal, &caller, &row, at)
         })
@@ -203,6 +215,10 @@ pub struct QueueQuery {
     pub assignee: Option<String>,
     /// Only dossiers held by this unit (within the caller's scope).
     pub unit_id: Option<Uuid>,
+    /// Only dossiers received at this desk.
+    pub receiving_unit_id: Option<Uuid>,
+    /// Only dossiers this unit resolves.
+    pub resolving_unit_id: Option<Uuid>,
     /// Words in the code or the applicant's name, ignoring diacritics; or the applicant's
     /// ID number or phone, matched exactly.
     pub q: Option<String>,
@@ -244,10 +260,13 @@ pub async fn work_queue(
         overdue_at: q.overdue.filter(|o| *o).map(|_| Utc::now().naive_utc()),
         assignee,
         holder: q.unit_id,
+        receiving: q.receiving_unit_id,
+        resolving: q.resolving_unit_id,
         q: q.q,
     };
     let scope = caller.scope();
     let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let (items, total) = state
         .db
         .read(move |c| {
@@ -265,10 +284,7 @@ pub async fn work_queue(
             };
             let (rows, total) =
                 store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
-            Ok((
-                service::view_listed(c, &cals, &caller, &rows, store::now_instant())?,
-                total,
-            ))
+            Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
         })
         .await?;
     Ok(web::Json(Page::new(items, total, paging)))
@@ -300,14 +316,12 @@ pub async fn my_dossiers(
     .paging()?;
     let me = caller.user_id;
     let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let (items, total) = state
         .db
         .read(move |c| {
             let (rows, total) = store::of_applicant(c, me, paging.limit(), paging.offset())?;
-            Ok((
-                service::view_listed(c, &cals, &caller, &rows, store::now_instant())?,
-                total,
-            ))
+            Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
         })
         .await?;
     Ok(web::Json(Page::new(items, total, paging)))
@@ -323,6 +337,7 @@ pub async fn get_dossier(
 ) -> AppResult<web::Json<DossierWithHistory>> {
     let id = id.into_inner();
     let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let out = state
         .db
         .read(move |c| {
@@ -331,7 +346,7 @@ pub async fn get_dossier(
             let row = &placed.row;
             let judged_at = row.paused_since.map_or_else(Utc::now, crate::db::utc);
             Ok(DossierWithHistory {
-                dossier: service::view(c, &cals, &caller, &placed, store::now_instant())?,
+                dossier: service::view(c, &cals, &caller, &placed, now)?,
                 steps: super::slip::spans(&history, judged_at),
                 history,
             })
@@ -375,6 +390,7 @@ async fn act(
         return Err(AppError::invalid("note", "must be at most 2000 characters"));
     }
     let cal = state.calendar.get(&state.db).await?;
+    let now = state.now();
     let row = state
         .db
         .write_atomic(move |c| {
@@ -388,7 +404,7 @@ async fn act(
                 return_channel: body.return_channel,
                 new_due_at: body.new_due_at,
             };
-            let at = store::now_instant();
+            let at = now;
             let row = service::transition(c, &cal, &caller, id, request, at)?;
             service::view_row(c, &cal, &caller, &row, at)
         })
@@ -544,7 +560,15 @@ pub async fn form(
                 crate::db::id_of(&row.procedure_version_id),
             )?
             .ok_or(AppError::NotFound)?;
-            let unit = crate::units::store::get(c, row.unit())?.ok_or(AppError::NotFound)?;
+            // The form is issued by the desk that received the dossier.
+            let unit = crate::units::store::get(c, row.receiving())?.ok_or(AppError::NotFound)?;
+            let resolving = if row.receiving() == row.unit() {
+                unit.name.clone()
+            } else {
+                crate::units::store::get(c, row.unit())?
+                    .ok_or(AppError::NotFound)?
+                    .name
+            };
             let history = store::history(c, id)?;
             let mut steps = Vec::new();
             if kind == FormKind::ControlSlip {
@@ -560,7 +584,8 @@ pub async fn form(
             let mut shown = row.view();
             shown.calendar_provisional =
                 shown.due_at.is_some_and(|t| cals.base().is_provisional(t));
-            forms::build(kind, &shown, &p, &unit.name, &history, &steps).ok_or(AppError::NotFound)
+            forms::build(kind, &shown, &p, (&unit.name, &resolving), &history, &steps)
+                .ok_or(AppError::NotFound)
         })
         .await?;
     Ok(match query.format.unwrap_or(FormFormat::Json) {

@@ -28,9 +28,13 @@ pub fn visible(caller: &Caller, p: &Placed) -> bool {
     match caller.scope() {
         Scope::All => true,
         Scope::Citizen(me) => row.applicant() == Some(me),
-        Scope::Unit(u) => row.unit() == u || row.holder() == u,
+        Scope::Unit(u) => row.unit() == u || row.holder() == u || row.receiving() == u,
         Scope::Subtree(root) => {
-            path_contains(&p.filed_path, root) || path_contains(&p.holder_path, root)
+            path_contains(&p.filed_path, root)
+                || path_contains(&p.holder_path, root)
+                || p.receiving_path
+                    .as_deref()
+                    .is_some_and(|path| path_contains(path, root))
         }
     }
 }
@@ -232,6 +236,72 @@ fn receiving_unit<L: Ledger + ?Sized>(
     }
 }
 
+/// The unit that resolves a dossier received at `desk` at `at`: the one named, else the desk's
+/// own unit where the procedure is handled at its level, else the desk's nearest ancestor at
+/// a level the procedure lists (a provincial procedure taken at a commune desk). The unit must
+/// be at a level the procedure lists, and the rule in force on the receipt date must let the
+/// desk receive for it (`receiving::may_receive`): else 422.
+fn resolving_unit<L: Ledger + ?Sized>(
+    conn: &mut L,
+    p: &ProcedureDetail,
+    desk: &Unit,
+    named: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> AppResult<Unit> {
+    let levels = &p.summary.levels;
+    let resolving = match named {
+        Some(id) if id == desk.id => desk.clone(),
+        Some(id) => receiving_unit(conn, id, "resolving_unit_id", at)?,
+        None if levels.contains(&desk.level) => desk.clone(),
+        None => conn
+            .ancestors_on_path(&desk.path)?
+            .into_iter()
+            .rev()
+            .find(|u| levels.contains(&u.level))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "procedure_code",
+                    format!(
+                        "{} is resolved at the {} level, not by {}: name the resolving unit",
+                        p.summary.code,
+                        level_names(levels),
+                        desk.name
+                    ),
+                )
+            })?,
+    };
+    if !levels.contains(&resolving.level) {
+        return Err(AppError::invalid(
+            "procedure_code",
+            format!(
+                "{} is resolved at the {} level; {} is a {} unit",
+                p.summary.code,
+                level_names(levels),
+                resolving.name,
+                resolving.level.as_str()
+            ),
+        ));
+    }
+    fn place(u: &Unit) -> super::receiving::Place<'_> {
+        super::receiving::Place {
+            id: u.id,
+            level: u.level,
+            path: &u.path,
+        }
+    }
+    super::receiving::may_receive(to_local(at).date(), place(desk), place(&resolving))
+        .map_err(|why| AppError::invalid("resolving_unit_id", why))?;
+    Ok(resolving)
+}
+
+fn level_names(levels: &[Level]) -> String {
+    levels
+        .iter()
+        .map(|l| l.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
 /// Allocates the dossier's code at the receiving unit for the local day of `at`.
 fn allocate_code<L: Ledger + ?Sized>(
     conn: &mut L,
@@ -277,7 +347,10 @@ fn create<L: Ledger + ?Sized>(
 
 pub struct OnlineFiling<'a> {
     pub procedure_code: &'a str,
+    /// The desk that receives it.
     pub unit_id: Uuid,
+    /// The unit that resolves it (default: see `resolving_unit`).
+    pub resolving_unit_id: Option<Uuid>,
     pub documents: &'a [u32],
     pub idempotency_key: Option<&'a str>,
 }
@@ -294,7 +367,8 @@ pub fn file_online<L: Ledger + ?Sized>(
     if let Some(key) = f.idempotency_key {
         if let Some(existing) = conn.by_idempotency_key(caller.user_id, key)? {
             let same = existing.procedure_code == f.procedure_code.trim()
-                && existing.unit() == f.unit_id
+                && existing.receiving() == f.unit_id
+                && f.resolving_unit_id.is_none_or(|r| r == existing.unit())
                 && existing.document_positions() == f.documents;
             if !same {
                 return Err(AppError::invalid(
@@ -316,6 +390,7 @@ pub fn file_online<L: Ledger + ?Sized>(
     v.finish()?;
     allowance(&p, Channel::Online)?;
     let unit = receiving_unit(conn, f.unit_id, "unit_id", at)?;
+    let resolving = resolving_unit(conn, &p, &unit, f.resolving_unit_id, at)?;
     let me = conn.account(caller.user_id)?.ok_or(AppError::NotFound)?;
     let code = allocate_code(conn, &unit, at)?;
     let naive = at.naive_utc();
@@ -327,7 +402,10 @@ pub fn file_online<L: Ledger + ?Sized>(
             code: &code,
             procedure_version_id: p.summary.version_id,
             procedure_code: &p.summary.code,
-            unit_id: unit.id,
+            unit_id: resolving.id,
+            receiving_unit_id: unit.id,
+            // The receiving desk checks it first.
+            holder_unit_id: unit.id,
             channel: Channel::Online,
             state: State::Submitted,
             applicant_user_id: Some(caller.user_id),
@@ -356,6 +434,8 @@ pub struct DeskApplicant<'a> {
 
 pub struct DeskIntake<'a> {
     pub procedure_code: &'a str,
+    /// The unit that resolves it (default: see `resolving_unit`).
+    pub resolving_unit_id: Option<Uuid>,
     pub channel: Channel,
     pub applicant: DeskApplicant<'a>,
     pub documents: &'a [u32],
@@ -371,6 +451,7 @@ pub fn intake<L: Ledger + ?Sized>(
 ) -> AppResult<DossierRow> {
     let DeskIntake {
         procedure_code,
+        resolving_unit_id,
         channel,
         applicant,
         documents,
@@ -389,7 +470,9 @@ pub fn intake<L: Ledger + ?Sized>(
     check_mandatory(&p, documents)?;
     let a = allowance(&p, channel)?;
     let unit = receiving_unit(conn, unit_id, "unit_id", at)?;
-    let cal = cals.for_path(&unit.path);
+    let resolving = resolving_unit(conn, &p, &unit, resolving_unit_id, at)?;
+    // Deadlines count in the hours of the resolving unit's province (the same as the desk's).
+    let cal = cals.for_path(&resolving.path);
     let clock =
         Clock::start(cal, at, a).map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
     let first_step_due = step_deadline(cal, &p, 0, at, a)?;
@@ -403,7 +486,10 @@ pub fn intake<L: Ledger + ?Sized>(
             code: &code,
             procedure_version_id: p.summary.version_id,
             procedure_code: &p.summary.code,
-            unit_id: unit.id,
+            unit_id: resolving.id,
+            receiving_unit_id: unit.id,
+            // Received: in the resolving unit's queue.
+            holder_unit_id: resolving.id,
             channel,
             state: State::Received,
             applicant_user_id: None,
@@ -479,29 +565,72 @@ fn step_deadline(
     }
 }
 
-/// The unit that performs a step at `level` (its id and name): the unit the dossier was
-/// filed at, or its ancestor at that level (an inter-level procedure forwards the dossier up
-/// and back).
+/// The unit that performs a step at `level` (its id and name): the resolving unit, or its
+/// ancestor at that level (an inter-level procedure forwards the dossier up and back). The
+/// return of the result (a desk step after the decision) is the receiving desk's.
 fn step_unit<L: Ledger + ?Sized>(
     conn: &mut L,
     p: &Placed,
     level: Level,
+    returns_result: bool,
+    on: chrono::NaiveDate,
 ) -> AppResult<(Uuid, String)> {
-    if p.filed_level == level {
-        return Ok((p.row.unit(), p.filed_name.clone()));
+    if returns_result && p.row.receiving() != p.row.unit() {
+        let desk = live_unit(conn, p.row.receiving(), on)?;
+        return Ok((desk.id, desk.name));
     }
-    conn.ancestors_on_path(&p.filed_path)?
+    // A resolving unit retired by a reorganisation works on through its successor, once the
+    // reorganisation has handed the dossier over (a dossier still held where it was filed
+    // keeps its old routing).
+    let retired = p.filed_valid_to.is_some_and(|to| to < on) && p.row.holder() != p.row.unit();
+    let (id, unit_level, path, name) = if retired {
+        let u = live_unit(conn, p.row.unit(), on)?;
+        (u.id, u.level, u.path, u.name)
+    } else {
+        (
+            p.row.unit(),
+            p.filed_level,
+            p.filed_path.clone(),
+            p.filed_name.clone(),
+        )
+    };
+    if unit_level == level {
+        return Ok((id, name));
+    }
+    if let Some(u) = conn
+        .ancestors_on_path(&path)?
         .into_iter()
         .rev()
         .find(|u| u.level == level)
-        .map(|u| (u.id, u.name))
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "no {} unit above {} to forward the dossier to",
-                level.as_str(),
-                p.filed_name
-            ))
-        })
+    {
+        return Ok((u.id, u.name));
+    }
+    // A level a reorganisation abolished (the districts in 2025): its steps stay with the unit
+    // that took the dossier over.
+    if retired && p.row.holder() != p.row.unit() {
+        if let Some(holder) = conn.unit(p.row.holder())? {
+            return Ok((holder.id, holder.name));
+        }
+    }
+    Err(AppError::Conflict(format!(
+        "no {} unit above {name} to forward the dossier to",
+        level.as_str(),
+    )))
+}
+
+/// The unit `id`, or the unit that succeeded it, in operation on `on` (the last one found if
+/// none is).
+fn live_unit<L: Ledger + ?Sized>(conn: &mut L, id: Uuid, on: chrono::NaiveDate) -> AppResult<Unit> {
+    let mut unit = conn.unit(id)?.ok_or(AppError::NotFound)?;
+    for _ in 0..16 {
+        match unit.successor_id {
+            Some(next) if !unit.valid_on(on) => {
+                unit = conn.unit(next)?.ok_or(AppError::NotFound)?;
+            }
+            _ => break,
+        }
+    }
+    Ok(unit)
 }
 
 /// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
@@ -516,7 +645,7 @@ pub(super) fn require_at_holder(
         Role::Citizen => row.applicant() == Some(caller.user_id),
         Role::Clerk | Role::Officer => {
             caller.unit_id == Some(row.holder())
-                || (filing_desk_too && caller.unit_id == Some(row.unit()))
+                || (filing_desk_too && caller.unit_id == Some(row.receiving()))
         }
         Role::Approver => caller
             .unit_id
@@ -631,7 +760,15 @@ pub fn transition<L: Ledger + ?Sized>(
             .steps
             .get(index)
             .ok_or_else(|| AppError::Conflict("the workflow has no further step".to_owned()))?;
-        let unit = step_unit(conn, &placed, step.unit_level)?;
+        let returns_result = step.role == Role::Clerk
+            && permit::approval_step(&p.steps).is_some_and(|ap| index > ap);
+        let unit = step_unit(
+            conn,
+            &placed,
+            step.unit_level,
+            returns_result,
+            to_local(at).date(),
+        )?;
         let ch = Changes {
             current_step: Some(i32::try_from(index).unwrap_or(i32::MAX)),
             holder_unit_id: Some(unit.0),
@@ -648,6 +785,8 @@ pub fn transition<L: Ledger + ?Sized>(
                 .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
             Changes {
                 state: Some(to),
+                // Received: into the resolving unit's queue.
+                holder_unit_id: (row.holder() != row.unit()).then(|| row.unit()),
                 received_at: Some(naive),
                 due_at: Some(started.due_at.naive_utc()),
                 current_step: Some(0),
@@ -783,9 +922,10 @@ pub fn transition<L: Ledger + ?Sized>(
                 ..Changes::default()
             }
         }
-        Action::Submit => {
+        // Both refused by the permit rules before this point.
+        Action::Submit | Action::Transfer => {
             return Err(AppError::Conflict(
-                "filing creates a dossier; it is not an action on one".to_owned(),
+                "this is not an action a person takes on a dossier".to_owned(),
             ))
         }
     };

@@ -88,6 +88,8 @@ pub struct DossierRow {
     pub documents_digitised: bool,
     pub result_electronic: bool,
     pub fee_vnd: Option<i64>,
+    /// The desk that received it, where not the resolving unit's own (`unit_id`).
+    pub receiving_unit_id: Option<String>,
 }
 
 impl DossierRow {
@@ -102,6 +104,12 @@ impl DossierRow {
     }
     pub fn holder(&self) -> Uuid {
         id_of(&self.holder_unit_id)
+    }
+    /// The desk that received it (the resolving unit's own unless another desk did).
+    pub fn receiving(&self) -> Uuid {
+        self.receiving_unit_id
+            .as_deref()
+            .map_or_else(|| self.unit(), id_of)
     }
     pub fn applicant(&self) -> Option<Uuid> {
         self.applicant_user_id.as_deref().map(id_of)
@@ -130,8 +138,13 @@ pub struct Dossier {
     pub procedure_code: String,
     /// The procedure version it was filed under.
     pub procedure_version_id: Uuid,
-    /// Where it was filed.
+    /// The unit that resolves it (where it is filed for the statistics, forever).
     pub unit_id: Uuid,
+    /// The same: the resolving unit, named for what it is.
+    pub resolving_unit_id: Uuid,
+    /// The desk that received it: the resolving unit's own, or since 1 July 2025 any desk of
+    /// the province (Nghị định 118/2025). The result goes back through it.
+    pub receiving_unit_id: Uuid,
     /// Who holds it now.
     pub holder_unit_id: Uuid,
     pub channel: Channel,
@@ -201,6 +214,8 @@ impl DossierRow {
             procedure_code: self.procedure_code.clone(),
             procedure_version_id: id_of(&self.procedure_version_id),
             unit_id: self.unit(),
+            resolving_unit_id: self.unit(),
+            receiving_unit_id: self.receiving(),
             holder_unit_id: self.holder(),
             channel,
             state,
@@ -287,7 +302,13 @@ pub struct NewDossier<'a> {
     pub code: &'a str,
     pub procedure_version_id: Uuid,
     pub procedure_code: &'a str,
+    /// The resolving unit.
     pub unit_id: Uuid,
+    /// The desk that receives it.
+    pub receiving_unit_id: Uuid,
+    /// Who holds it first: the receiving desk while an online filing waits to be received,
+    /// the resolving unit once it is.
+    pub holder_unit_id: Uuid,
     pub channel: Channel,
     pub state: State,
     pub applicant_user_id: Option<Uuid>,
@@ -316,14 +337,15 @@ pub struct DossierRecord {
 
 /// The record a new dossier starts as (version 1, held where it was filed).
 pub fn new_record(new: NewDossier<'_>) -> AppResult<DossierRecord> {
-    let unit = new.unit_id.to_string();
     let row = DossierRow {
         id: Uuid::now_v7().to_string(),
         code: new.code.to_owned(),
         procedure_version_id: new.procedure_version_id.to_string(),
         procedure_code: new.procedure_code.to_owned(),
-        holder_unit_id: unit.clone(),
-        unit_id: unit,
+        holder_unit_id: new.holder_unit_id.to_string(),
+        unit_id: new.unit_id.to_string(),
+        receiving_unit_id: (new.receiving_unit_id != new.unit_id)
+            .then(|| new.receiving_unit_id.to_string()),
         channel: new.channel.as_str().to_owned(),
         state: new.state.as_str().to_owned(),
         version: 1,
@@ -386,33 +408,61 @@ pub struct Placed {
     pub filed_name: String,
     pub filed_level: Level,
     pub filed_path: String,
+    /// The last day of the resolving unit, if a reorganisation retired it.
+    pub filed_valid_to: Option<NaiveDate>,
     pub holder_path: String,
+    /// The receiving desk's path, where another desk than the resolving unit's received it.
+    pub receiving_path: Option<String>,
 }
 
+type PlacedRow = (
+    DossierRow,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    String,
+    Option<String>,
+);
+
 pub fn get_placed(conn: &mut DbConn, id: Uuid) -> AppResult<Option<Placed>> {
-    let (filed, holder) = diesel::alias!(units as filed_units, units as holder_units);
+    let (filed, holder, receiving) = diesel::alias!(
+        units as filed_units,
+        units as holder_units,
+        units as receiving_units
+    );
     let found = dossiers::table
         .inner_join(filed.on(filed.field(units::id).eq(dossiers::unit_id)))
         .inner_join(holder.on(holder.field(units::id).eq(dossiers::holder_unit_id)))
+        .left_join(
+            receiving.on(receiving
+                .field(units::id)
+                .nullable()
+                .eq(dossiers::receiving_unit_id)),
+        )
         .filter(dossiers::id.eq(id.to_string()))
         .select((
             DossierRow::as_select(),
             filed.field(units::name),
             filed.field(units::kind),
             filed.field(units::path),
+            filed.field(units::valid_to),
             holder.field(units::path),
+            receiving.field(units::path).nullable(),
         ))
-        .first::<(DossierRow, String, String, String, String)>(conn)
+        .first::<PlacedRow>(conn)
         .optional()?;
-    Ok(
-        found.map(|(row, filed_name, kind, filed_path, holder_path)| Placed {
+    Ok(found.map(
+        |(row, filed_name, kind, filed_path, filed_valid_to, holder_path, receiving_path)| Placed {
             row,
             filed_name,
             filed_level: UnitKind::parse(&kind).map_or(Level::Commune, UnitKind::level),
             filed_path,
+            filed_valid_to,
             holder_path,
-        }),
-    )
+            receiving_path,
+        },
+    ))
 }
 
 pub fn by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<DossierRow>> {
@@ -876,6 +926,8 @@ pub struct Filed {
     pub result_electronic: bool,
     /// The applicant's rating (`satisfied` / `not_satisfied`) and when it was given.
     pub rating: Option<(String, NaiveDateTime)>,
+    /// The receiving desk, where another desk than the resolving unit's received it.
+    pub receiving_unit_id: Option<String>,
 }
 
 impl Filed {
@@ -894,8 +946,27 @@ impl Filed {
             documents_digitised: row.documents_digitised,
             result_electronic: row.result_electronic,
             rating,
+            receiving_unit_id: row.receiving_unit_id.clone(),
         }
     }
+
+    /// The unit it counts at for `basis`: the resolving unit, or the receiving desk.
+    pub fn unit_for(&self, basis: Basis) -> &str {
+        match basis {
+            Basis::Resolving => &self.unit_id,
+            Basis::Receiving => self.receiving_unit_id.as_deref().unwrap_or(&self.unit_id),
+        }
+    }
+}
+
+/// Which unit a dossier counts at in the statistics: the one that resolves it (default) or
+/// the desk that received it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    #[default]
+    Resolving,
+    Receiving,
 }
 
 /// The dossiers filed at `units` before `before`, each with its history (oldest first): what
@@ -904,21 +975,64 @@ pub fn filed_with_history(
     conn: &mut DbConn,
     units: &[String],
     before: NaiveDateTime,
+    basis: Basis,
 ) -> AppResult<Vec<(Filed, Vec<Event>)>> {
-    let filed: Vec<Filed> = filed_query()
-        .filter(dossiers::unit_id.eq_any(units))
-        .filter(dossiers::created_at.lt(before))
-        .load(conn)?;
-    let ids = dossiers::table
-        .filter(dossiers::unit_id.eq_any(units))
-        .filter(dossiers::created_at.lt(before))
-        .select(dossiers::id);
-    let events: Vec<(String, EventRow)> = dossier_events::table
-        .filter(dossier_events::dossier_id.eq_any(ids))
-        .order(dossier_events::seq.asc())
-        .select((dossier_events::dossier_id, EventRow::as_select()))
-        .load(conn)?;
+    // The dossiers and their events in two statements, whichever unit they count at.
+    macro_rules! read {
+        ($at_units:expr) => {{
+            let filed: Vec<Filed> = filed_query()
+                .filter($at_units)
+                .filter(dossiers::created_at.lt(before))
+                .load(conn)?;
+            let ids = dossiers::table
+                .filter($at_units)
+                .filter(dossiers::created_at.lt(before))
+                .select(dossiers::id);
+            let events: Vec<(String, EventRow)> = dossier_events::table
+                .filter(dossier_events::dossier_id.eq_any(ids))
+                .order(dossier_events::seq.asc())
+                .select((dossier_events::dossier_id, EventRow::as_select()))
+                .load(conn)?;
+            (filed, events)
+        }};
+    }
+    let (filed, events) = match basis {
+        Basis::Resolving => read!(dossiers::unit_id.eq_any(units)),
+        Basis::Receiving => {
+            read!(dossiers::receiving_unit_id
+                .eq_any(units)
+                .or(dossiers::receiving_unit_id
+                    .is_null()
+                    .and(dossiers::unit_id.eq_any(units))))
+        }
+    };
     Ok(with_histories(filed, events))
+}
+
+/// The dossiers received at another desk than their resolving unit's, where either unit is
+/// one of `units` (all such dossiers with `None`), each with its history: what moves when
+/// the statistics count by receiving desk.
+pub fn cross_desk_with_history(
+    conn: &mut DbConn,
+    units: Option<&[String]>,
+) -> AppResult<Vec<(Filed, Vec<Event>)>> {
+    let mut q = dossiers::table
+        .filter(dossiers::receiving_unit_id.is_not_null())
+        .select(dossiers::id)
+        .into_boxed::<crate::db::DbBackend>();
+    if let Some(units) = units {
+        q = q.filter(
+            dossiers::receiving_unit_id
+                .eq_any(units)
+                .or(dossiers::unit_id.eq_any(units).nullable()),
+        );
+    }
+    let ids: Vec<String> = q.load(conn)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(filed_by_ids(conn, chunk)?);
+    }
+    Ok(out)
 }
 
 /// The dossiers `ids` (those that exist), each with its history: what the statistics' fast
@@ -953,6 +1067,7 @@ fn filed_query() -> diesel::dsl::Select<
         dossiers::documents_digitised,
         dossiers::result_electronic,
         diesel::dsl::Nullable<(dossier_ratings::rating, dossier_ratings::created_at)>,
+        dossiers::receiving_unit_id,
     ),
 > {
     dossiers::table
@@ -970,6 +1085,7 @@ fn filed_query() -> diesel::dsl::Select<
             dossiers::documents_digitised,
             dossiers::result_electronic,
             (dossier_ratings::rating, dossier_ratings::created_at).nullable(),
+            dossiers::receiving_unit_id,
         ))
 }
 
@@ -1058,6 +1174,10 @@ pub struct QueueFilter {
     pub overdue_at: Option<NaiveDateTime>,
     pub assignee: Option<Uuid>,
     pub holder: Option<Uuid>,
+    /// Received at this desk.
+    pub receiving: Option<Uuid>,
+    /// Resolved by this unit.
+    pub resolving: Option<Uuid>,
     pub q: Option<String>,
     /// Every state, final ones too (`state=all`).
     pub all_states: bool,
@@ -1136,6 +1256,19 @@ pub fn work_queue(
             }
             if let Some(h) = f.holder {
                 q = q.filter(dossiers::holder_unit_id.eq(h.to_string()));
+            }
+            if let Some(r) = f.resolving {
+                q = q.filter(dossiers::unit_id.eq(r.to_string()));
+            }
+            if let Some(r) = f.receiving {
+                let r = r.to_string();
+                q = q.filter(
+                    dossiers::receiving_unit_id
+                        .eq(r.clone())
+                        .or(dossiers::receiving_unit_id
+                            .is_null()
+                            .and(dossiers::unit_id.eq(r))),
+                );
             }
             match &exact {
                 // An ID number or a phone (typed or scanned): the exact value, or a code.

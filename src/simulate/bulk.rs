@@ -278,7 +278,13 @@ impl Ledger for Memory {
             filed_name: filed.name.clone(),
             filed_level: filed.level,
             filed_path: filed.path.clone(),
+            filed_valid_to: filed.valid_to,
             holder_path: holder.path.clone(),
+            receiving_path: row
+                .receiving_unit_id
+                .as_ref()
+                .and_then(|_| self.units.get(&row.receiving()))
+                .map(|u| u.path.clone()),
             row,
         }))
     }

@@ -166,6 +166,7 @@ pub(crate) fn live<L: Ledger + ?Sized>(
             conn,
             citizen,
             OnlineFiling {
+                resolving_unit_id: None,
                 procedure_code: code,
                 unit_id: desk.unit,
                 documents,
@@ -209,6 +210,7 @@ pub(crate) fn live<L: Ledger + ?Sized>(
             cal,
             &desk.clerk,
             DeskIntake {
+                resolving_unit_id: None,
                 procedure_code: code,
                 channel,
                 applicant: DeskApplicant {

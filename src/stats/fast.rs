@@ -566,6 +566,32 @@ fn pending_rows(conn: &mut DbConn, units: Units<'_>) -> AppResult<Vec<BucketRow>
         .collect())
 }
 
+/// For the dossiers received at another desk than their resolving unit's, where either is one
+/// of `units`: their fresh contributions taken from the resolving unit and given to the
+/// receiving desk. The buckets plus the pending rows hold every dossier's fresh contribution
+/// at its resolving unit, so the result is exact.
+fn cross_desk_rows(conn: &mut DbConn, units: Units<'_>) -> AppResult<Vec<BucketRow>> {
+    let mut delta = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for chunk in units.chunks() {
+        for (filed, history) in dossiers::cross_desk_with_history(conn, chunk)? {
+            if !seen.insert(filed.id.clone()) {
+                continue;
+            }
+            let parts = contribution(&reference::life_of(&filed, &history));
+            let version = &filed.procedure_version_id;
+            spread(&filed.unit_id, version, &parts, -1, &mut delta);
+            let desk = filed.unit_for(dossiers::Basis::Receiving);
+            spread(desk, version, &parts, 1, &mut delta);
+        }
+    }
+    Ok(delta
+        .iter()
+        .filter(|(_, c)| !c.is_zero())
+        .map(|(k, c)| BucketRow::new(k, c))
+        .collect())
+}
+
 /// Sums per group and cut point.
 struct Sums {
     cuts: Vec<chrono::NaiveDate>,
@@ -612,6 +638,7 @@ pub fn compute(
     tree: Tree,
     group_by: Option<GroupBy>,
     with_online_used: bool,
+    basis: dossiers::Basis,
 ) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<uuid::Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
@@ -642,6 +669,15 @@ pub fn compute(
         Units::Listed(&unit_ids)
     };
     let pending = pending_rows(conn, read_units)?;
+    // Counted by receiving desk: the buckets are by resolving unit, so the dossiers received
+    // at another desk move their contributions across, those of the report's units only.
+    let moved: Vec<BucketRow> = match basis {
+        dossiers::Basis::Resolving => Vec::new(),
+        dossiers::Basis::Receiving => cross_desk_rows(conn, read_units)?
+            .into_iter()
+            .filter(|r| members.contains_key(&r.unit_id))
+            .collect(),
+    };
     let group_of = |row: &BucketRow| -> Option<String> {
         match group_by {
             Some(GroupBy::Child) => {
@@ -670,6 +706,7 @@ pub fn compute(
     for row in rows.iter().chain(
         pending
             .iter()
+            .chain(&moved)
             .filter(|r| unit_level(r) == (level == Level::Unit)),
     ) {
         sums.add(row, group_of(row).as_deref());
@@ -693,10 +730,12 @@ pub fn compute(
         };
         // Summed as `P(to)` against an empty `P(from)`: flows over the period.
         let mut flows: HashMap<String, Counts> = HashMap::new();
-        for row in rows
-            .iter()
-            .chain(pending.iter().filter(|r| !unit_level(r) && in_cover(r)))
-        {
+        for row in rows.iter().chain(
+            pending
+                .iter()
+                .chain(&moved)
+                .filter(|r| !unit_level(r) && in_cover(r)),
+        ) {
             if let Some((code, _)) = versions.get(&row.procedure_version_id) {
                 flows.entry(code.clone()).or_default().add(&row.counts());
             }

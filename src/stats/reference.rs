@@ -268,6 +268,7 @@ pub fn compute(
     period: &Period,
     tree: Tree,
     group_by: Option<GroupBy>,
+    basis: dossiers::Basis,
 ) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
@@ -287,7 +288,7 @@ pub fn compute(
     let listed = listed_groups(&units, root, tree, group_by, &month_periods);
     let mut groups = listed.clone();
     for chunk in unit_ids.chunks(500) {
-        for (filed, history) in dossiers::filed_with_history(conn, chunk, end)? {
+        for (filed, history) in dossiers::filed_with_history(conn, chunk, end, basis)? {
             let channel = Channel::parse(&filed.channel);
             let life = life_of(&filed, &history);
             total.add(&life, period);
@@ -312,9 +313,10 @@ pub fn compute(
             }
             let (key, label) = match group_by {
                 GroupBy::Child => {
+                    let at_unit = filed.unit_for(basis);
                     let child = members
-                        .get(&filed.unit_id)
-                        .map_or_else(|| id_of(&filed.unit_id), |at| root.child_of(at));
+                        .get(at_unit)
+                        .map_or_else(|| id_of(at_unit), |at| root.child_of(at));
                     let name = by_id
                         .get(&child)
                         .map_or_else(String::new, |u| u.name.clone());

@@ -32,6 +32,9 @@ pub struct StatsQuery {
     pub group_by: Option<GroupBy>,
     /// `filed` (default) or `current`.
     pub tree: Option<Tree>,
+    /// Count each dossier at the unit that resolves it (`resolving`, default) or at the desk
+    /// that received it (`receiving`): since 1 July 2025 the two may differ.
+    pub by: Option<crate::dossiers::store::Basis>,
     /// `json` (default), `csv` (UTF-8, Vietnamese headings) or `xlsx` (a sheet for the total
     /// and one for the grouping).
     pub format: Option<Format>,
@@ -95,6 +98,8 @@ pub struct ReportOn {
     pub to: NaiveDate,
     pub tree: Tree,
     pub group_by: Option<GroupBy>,
+    /// Each dossier counted at its resolving unit or at its receiving desk.
+    pub by: crate::dossiers::store::Basis,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -160,6 +165,7 @@ async fn compute(
         (None, _) => return Err(AppError::invalid("unit", "name the unit to report on")),
     };
     let (tree, group_by, scope) = (q.tree.unwrap_or_default(), q.group_by, caller.scope());
+    let by = q.by.unwrap_or_default();
     let path = q.path.unwrap_or_default();
     state
         .db
@@ -171,9 +177,9 @@ async fn compute(
             let root = unit.as_ref().map_or(Root::Country, Root::Unit);
             let computed = match path {
                 StatsPath::Fast => fast::in_snapshot(c, |c| {
-                    fast::compute(c, root, &period, tree, group_by, with_online_used)
+                    fast::compute(c, root, &period, tree, group_by, with_online_used, by)
                 })?,
-                StatsPath::Reference => reference::compute(c, root, &period, tree, group_by)?,
+                StatsPath::Reference => reference::compute(c, root, &period, tree, group_by, by)?,
             };
             let (unit_id, unit_code, unit_name) = match unit {
                 Some(u) => (Some(u.id), u.code, u.name),
@@ -188,6 +194,7 @@ async fn compute(
                     to: q.to,
                     tree,
                     group_by,
+                    by,
                 },
                 computed,
             ))

@@ -2,5 +2,6 @@
 //! successors across reorganisations, and the agencies (cơ quan) that belong to units.
 
 pub mod model;
+pub mod reorganise;
 pub mod routes;
 pub mod store;

@@ -418,3 +418,28 @@ pub async fn create_agency(
         .await?;
     Ok(HttpResponse::Created().json(agency))
 }
+
+/// Applies a reorganisation (sắp xếp đơn vị hành chính) in one transaction, or with `dry_run`
+/// answers what it would do: per retired unit, the open dossiers handed to its successor (with
+/// a `transfer` event; due dates and pauses unchanged), the staff re-homed or disabled, the
+/// agencies and remaining child units moved; and every conflict that stands in the way. Every
+/// unit named must be in the administrator's scope (404). A plan in conflict is not applied
+/// (409).
+#[utoipa::path(tag = "units", request_body = super::reorganise::Plan, security(("bearer" = [])),
+    responses((status = 200, body = super::reorganise::Outcome, description = "Applied, or the dry run's answer"),
+        (status = 409, description = "The plan is in conflict (see a dry run)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/reorganisations")]
+pub async fn reorganise(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<super::reorganise::Plan>,
+) -> AppResult<web::Json<super::reorganise::Outcome>> {
+    caller.require(&[Role::Admin])?;
+    let plan = body.0;
+    let (scope, actor, at) = (caller.scope(), caller.user_id, state.now());
+    let outcome = state
+        .db
+        .write(move |c| super::reorganise::run(c, scope, Some(actor), &plan, at))
+        .await?;
+    Ok(web::Json(outcome))
+}

@@ -1,0 +1,2 @@
+DROP INDEX dossiers_receiving;
+ALTER TABLE dossiers DROP COLUMN receiving_unit_id;
