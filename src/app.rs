@@ -49,6 +49,8 @@ pub struct AppState {
     pub stats_fold: bool,
     /// See `Config::clock_offset`, in microseconds (tests move it on).
     pub clock_offset: std::sync::atomic::AtomicI64,
+    /// What authentication last read of each account.
+    pub standing: crate::auth::standing::StandingCache,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             clock_offset: std::sync::atomic::AtomicI64::new(
                 config.clock_offset.num_microseconds().unwrap_or(0),
             ),
+            standing: Default::default(),
         }
     }
 

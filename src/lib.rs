@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod catalogue;
 pub mod config;
+pub mod csvin;
 pub mod db;
 pub mod demo;
 pub mod dossiers;

@@ -291,11 +291,12 @@ async fn a_disabled_account_cannot_sign_in_or_refresh() {
     let province = app
         .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
         .await;
-    let (id, _) = app
+    let (id, token) = app
         .staff(&admin, "giamsat", "supervisor", Some(&province))
         .await;
     let pair = app.login_pair("giamsat", "giamsat-mat-khau-1").await;
     let rt = pair.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
     let r = app
         .post(
             &format!("/api/v1/users/{id}/disable"),
@@ -305,6 +306,10 @@ async fn a_disabled_account_cannot_sign_in_or_refresh() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["disabled"], true);
+    // Its access token stops at once, not when it expires.
+    let r = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.is_problem());
     assert_eq!(
         app.login_pair("giamsat", "giamsat-mat-khau-1").await.status,
         401
@@ -325,7 +330,13 @@ async fn a_disabled_account_cannot_sign_in_or_refresh() {
         .status,
         200
     );
-    app.login("giamsat", "giamsat-mat-khau-1").await;
+    let fresh = app.login("giamsat", "giamsat-mat-khau-1").await;
+    assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&token)).await.status,
+        401,
+        "re-enabling does not revive the old token"
+    );
 }
 
 #[tokio::test]

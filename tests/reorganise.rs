@@ -307,12 +307,16 @@ async fn the_2025_plan_moves_every_open_dossier_to_its_successor_with_its_clock(
             "{id}: filed unit kept forever"
         );
         assert_eq!(now["code"], was["code"]);
+        let code = now["code"].as_str().unwrap();
+        let tracked = app.get(&format!("/api/v1/track/{code}"), None).await;
+        assert_eq!(
+            tracked.status, 200,
+            "the old code still tracks: {}",
+            tracked.body
+        );
     }
-    // The re-homed clerk works on in the successor (Phường Bắc Kạn, 01843 again), once signed
-    // in afresh: a token names the unit it was issued for.
-    let clerk_ward = app
-        .login("motcua.phungchikien", "motcua.phungchikien-mat-khau-1")
-        .await;
+    // The re-homed clerk works on in the successor (Phường Bắc Kạn, 01843 again) with the
+    // token they already had.
     let me = app.get("/api/v1/me", Some(&clerk_ward)).await;
     let new_ward = unit_on(&app, &admin, "01843", "2025-07-01").await;
     assert_eq!(me.body["unit_id"], new_ward["id"]);
@@ -332,10 +336,9 @@ async fn the_2025_plan_moves_every_open_dossier_to_its_successor_with_its_clock(
         .login_pair("motcua.bangthanh", "motcua.bangthanh-mat-khau-1")
         .await;
     assert_eq!(r.status, 401, "{}", r.body);
+    let r = app.get("/api/v1/me", Some(&clerk_commune)).await;
+    assert_eq!(r.status, 401, "a disabled account's token stops at once");
     // The forwarded dossier goes on with the province, which took over the district's work.
-    let officer = app
-        .login("chuyenvien.tpbackan", "chuyenvien.tpbackan-mat-khau-1")
-        .await;
     let officer_now = app.get("/api/v1/me", Some(&officer)).await;
     let thai_nguyen = unit_on(&app, &admin, "19", "2025-07-01").await;
     assert_eq!(officer_now.body["unit_id"], thai_nguyen["id"]);

@@ -371,7 +371,7 @@ async fn set_disabled(
         ));
     }
     let scope = caller.scope();
-    state
+    let user = state
         .db
         .write(move |c| {
             let user = managed(c, scope, id)?;
@@ -381,10 +381,13 @@ async fn set_disabled(
             }
             Ok(store::get(c, id)?.ok_or(AppError::NotFound)?.view())
         })
-        .await
+        .await?;
+    state.standing.forget(id);
+    Ok(user)
 }
 
-/// Disables an account and signs it out everywhere (its access token lapses within minutes).
+/// Disables an account and signs it out everywhere: its access tokens stop working at once on
+/// this instance, within seconds on the others.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
 #[post("/users/{id}/disable")]
 pub async fn disable_user(
@@ -437,8 +440,10 @@ pub async fn reset_password(
         .write(move |c| {
             let user = managed(c, scope, id)?;
             store::set_password(c, user.uuid(), &pw_hash)?;
+            store::end_access(c, user.uuid())?;
             tokens_store::revoke_user(c, user.uuid())
         })
         .await?;
+    state.standing.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -256,7 +256,41 @@ pub fn set_disabled(conn: &mut DbConn, id: Uuid, disabled: bool) -> AppResult<()
     diesel::update(users::table.find(id.to_string()))
         .set((users::disabled.eq(disabled), users::updated_at.eq(now())))
         .execute(conn)?;
+    if disabled {
+        end_access(conn, id)?;
+    }
     Ok(())
+}
+
+/// Every access token issued to the account until now stops authenticating it (checked at
+/// each request, cached a few seconds: `auth::standing`).
+pub fn end_access(conn: &mut DbConn, id: Uuid) -> AppResult<()> {
+    diesel::update(users::table.find(id.to_string()))
+        .set(users::tokens_valid_after.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What authentication checks of an account at each request.
+#[derive(Debug, Clone, Queryable)]
+pub struct StandingRow {
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub disabled: bool,
+    pub tokens_valid_after: Option<NaiveDateTime>,
+}
+
+pub fn standing(conn: &mut DbConn, id: Uuid) -> AppResult<Option<StandingRow>> {
+    Ok(users::table
+        .find(id.to_string())
+        .select((
+            users::role,
+            users::unit_id,
+            users::disabled,
+            users::tokens_valid_after,
+        ))
+        .first(conn)
+        .optional()?)
 }
 
 /// Sets a new password hash and clears any lock.

@@ -1,11 +1,13 @@
 //! `Caller`: the authenticated user of a request, from its bearer token, and the unit scope
 //! that every read and write is checked against (outside the scope the answer is 404).
 
-use std::future::{ready, Ready};
+use std::future::{ready, Future};
+use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use uuid::Uuid;
 
+use super::tokens::Claims;
 use crate::accounts::model::Role;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
@@ -60,10 +62,11 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
 
 impl FromRequest for Caller {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(extract(req))
+        let verified = verify(req);
+        Box::pin(async move { authenticate(verified?).await })
     }
 }
 
@@ -73,20 +76,23 @@ pub struct MaybeCaller(pub Option<Caller>);
 
 impl FromRequest for MaybeCaller {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(if req.headers().contains_key(header::AUTHORIZATION) {
-            extract(req).map(|c| MaybeCaller(Some(c)))
-        } else {
-            Ok(MaybeCaller(None))
-        })
+        if !req.headers().contains_key(header::AUTHORIZATION) {
+            return Box::pin(ready(Ok(MaybeCaller(None))));
+        }
+        let verified = verify(req);
+        Box::pin(async move { Ok(MaybeCaller(Some(authenticate(verified?).await?))) })
     }
 }
 
-fn extract(req: &HttpRequest) -> AppResult<Caller> {
+/// The token's claims, checked (signature, expiry, issuer, audience), with the state to check
+/// the account's standing against.
+fn verify(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Claims)> {
     let state = req
         .app_data::<web::Data<AppState>>()
+        .cloned()
         .ok_or_else(|| AppError::Unavailable("application state missing".to_owned()))?;
     let token = bearer(req)
         .ok_or_else(|| AppError::Unauthorized("a bearer access token is required".to_owned()))?;
@@ -94,11 +100,24 @@ fn extract(req: &HttpRequest) -> AppResult<Caller> {
         .tokens
         .verify(token)
         .map_err(|_| AppError::Unauthorized("the access token is invalid or expired".to_owned()))?;
-    Ok(Caller {
-        user_id: claims.sub,
-        role: claims.role,
-        unit_id: claims.unit,
-    })
+    Ok((state, claims))
+}
+
+/// The caller as the account stands now: refused if it was disabled or its tokens were ended
+/// after this one was issued; with its current role and unit (a reorganisation may have moved
+/// it since it signed in).
+async fn authenticate((state, claims): (web::Data<AppState>, Claims)) -> AppResult<Caller> {
+    let standing = state.standing.get(&state.db, claims.sub).await?;
+    match standing {
+        Some(s) if s.accepts(super::standing::issued_ms(&claims)) => Ok(Caller {
+            user_id: claims.sub,
+            role: s.role,
+            unit_id: s.unit_id,
+        }),
+        _ => Err(AppError::Unauthorized(
+            "the access token is no longer valid for this account; sign in again".to_owned(),
+        )),
+    }
 }
 
 #[cfg(test)]

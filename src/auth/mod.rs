@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod password;
 pub mod routes;
+pub mod standing;
 pub mod store;
 pub mod throttle;
 pub mod tokens;

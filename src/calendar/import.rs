@@ -23,25 +23,11 @@ pub struct Day {
 /// A `holiday` falls on a weekday (a holiday on a weekend is given through its compensatory
 /// weekday); a `working_saturday` is a Saturday. A date given twice is refused.
 pub fn parse(text: &str) -> AppResult<Vec<Day>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| AppError::invalid("line 1", e.to_string()))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header != ["date", "kind", "name"] {
-        return Err(AppError::invalid(
-            "line 1",
-            "the header must be `date,kind,name`",
-        ));
-    }
+    let mut reader = crate::csvin::reader(text, &["date", "kind", "name"], &[])?;
     let mut days: Vec<Day> = Vec::new();
     let mut errors = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let line = format!("line {}", i + 2);
+        let line = crate::csvin::line(i);
         let record = match record {
             Ok(r) => r,
             Err(e) => {

@@ -591,23 +591,7 @@ fn disable_staff(conn: &mut DbConn, unit: Uuid) -> AppResult<HashSet<String>> {
 /// `old_code,new_code` and, optionally, `staff` (`rehome` or `disable`). Each old code names
 /// the unit in operation the day before `on`, each new code the unit in operation on `on`.
 pub fn plan_from_csv(conn: &mut DbConn, text: &str, on: NaiveDate, name: &str) -> AppResult<Plan> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| AppError::invalid("line 1", e.to_string()))?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if header.first().map(String::as_str) != Some("old_code")
-        || header.get(1).map(String::as_str) != Some("new_code")
-    {
-        return Err(AppError::invalid(
-            "line 1",
-            "the header must be `old_code,new_code` (and optionally `,staff`)",
-        ));
-    }
+    let mut reader = crate::csvin::reader(text, &["old_code", "new_code"], &["staff"])?;
     let before = on
         .pred_opt()
         .ok_or_else(|| AppError::invalid("on", "no day before it"))?;
@@ -617,7 +601,7 @@ pub fn plan_from_csv(conn: &mut DbConn, text: &str, on: NaiveDate, name: &str) -
     // the plan is applied, and the successor is the one the plan does not retire.
     let mut rows: Vec<(String, Uuid, String, StaffFate)> = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let line = format!("line {}", i + 2);
+        let line = crate::csvin::line(i);
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {

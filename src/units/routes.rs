@@ -441,5 +441,9 @@ pub async fn reorganise(
         .db
         .write(move |c| super::reorganise::run(c, scope, Some(actor), &plan, at))
         .await?;
+    if outcome.applied {
+        // Staff were moved or disabled: their next request reads their standing afresh.
+        state.standing.clear();
+    }
     Ok(web::Json(outcome))
 }
