@@ -74,6 +74,23 @@ fn seed(db: &motcua::db::Db) {
     .unwrap();
 }
 
+/// The positions of the benchmark procedure's mandatory documents: the desk hands them all in.
+fn mandatory_documents() -> &'static [u32] {
+    static POSITIONS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    POSITIONS.get_or_init(|| {
+        let spec = motcua::catalogue::import::parse(motcua::demo::PROCEDURES)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.code == "1.001193")
+            .unwrap();
+        (0u32..)
+            .zip(&spec.required_documents)
+            .filter(|(_, d)| d.mandatory)
+            .map(|(i, _)| i)
+            .collect()
+    })
+}
+
 /// Single-row INSERT commits through the application's pool for `secs`, CONNECTIONS threads.
 fn raw_insert_rate(db: &motcua::db::Db, secs: f64) -> f64 {
     let count = Arc::new(AtomicUsize::new(0));
@@ -151,7 +168,7 @@ fn run_backend(name: &str, url: &str, secs: f64) {
                     let mut n = 0;
                     'lives: while Instant::now() < deadline {
                         let t = Instant::now();
-                        let body = json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": format!("Người nộp {w}-{n}")}});
+                        let body = json!({"procedure_code": "1.001193", "channel": "desk", "documents": mandatory_documents(), "applicant": {"name": format!("Người nộp {w}-{n}")}});
                         let r = client.post(format!("{base}/api/v1/dossiers/intake")).bearer_auth(&tokens[0]).json(&body).send().await.unwrap();
                         if r.status() != 201 {
                             errors.fetch_add(1, Ordering::Relaxed);

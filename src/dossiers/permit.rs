@@ -10,7 +10,7 @@ use super::store::DossierRow;
 use crate::accounts::model::Role;
 use crate::auth::Caller;
 use crate::catalogue::model::Step;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 
 /// Where the dossier stands relative to the caller, and what its workflow says.
 pub struct Situation<'a> {
@@ -68,29 +68,52 @@ fn performs_step(caller: &Caller, s: &Situation<'_>) -> bool {
     caller.role == Role::Approver || step_role == Some(caller.role)
 }
 
+/// Why an action is refused: built without allocating, since `allowed` asks for every action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The caller does not act on this dossier (answered as outside their scope).
+    NotHere,
+    /// Their role may not take the action (on this step).
+    Role,
+    /// The state does not allow it.
+    State(super::model::ImpossibleTransition),
+    /// Conflicts with the workflow or the clock.
+    Workflow(&'static str),
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> AppError {
+        match r {
+            Refusal::NotHere => AppError::NotFound,
+            Refusal::Role => AppError::Forbidden,
+            Refusal::State(e) => AppError::Conflict(e.to_string()),
+            Refusal::Workflow(why) => AppError::Conflict(why.to_owned()),
+        }
+    }
+}
+
 /// Why `action` would be refused to `caller` now, if it would: 404 when the caller may not act
 /// on this dossier at all, 403 when their role may not take the action, 409 when the state or
 /// the workflow does not allow it. What an action needs besides (a note, an amount) is checked
 /// where the request is read.
-pub fn check(caller: &Caller, s: &Situation<'_>, action: Action) -> AppResult<()> {
+pub fn check(caller: &Caller, s: &Situation<'_>, action: Action) -> Result<(), Refusal> {
     if action == Action::Submit {
-        return Err(AppError::Conflict(
-            "filing creates a dossier; it is not an action on one".to_owned(),
+        return Err(Refusal::Workflow(
+            "filing creates a dossier; it is not an action on one",
         ));
     }
     // Administrators and supervisors never act on dossiers.
     if matches!(caller.role, Role::Admin | Role::Supervisor) {
-        return Err(AppError::Forbidden);
+        return Err(Refusal::Role);
     }
     // Not where the caller works: as if outside their scope, whatever the action.
     if !at_holder(caller, s, action) {
-        return Err(AppError::NotFound);
+        return Err(Refusal::NotHere);
     }
-    caller.require(action.roles())?;
-    s.row
-        .state()
-        .after(action)
-        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    if !action.roles().contains(&caller.role) {
+        return Err(Refusal::Role);
+    }
+    s.row.state().after(action).map_err(Refusal::State)?;
     let needs_step_role = matches!(
         action,
         Action::Stop
@@ -100,15 +123,13 @@ pub fn check(caller: &Caller, s: &Situation<'_>, action: Action) -> AppResult<()
             | Action::SubmitForApproval
     );
     if needs_step_role && !performs_step(caller, s) {
-        return Err(AppError::Forbidden);
+        return Err(Refusal::Role);
     }
     match action {
         Action::Assign | Action::Advance => {
             let next = next_step(action, s.steps, current_step(s.row));
             if s.steps.get(next).is_none() {
-                return Err(AppError::Conflict(
-                    "the workflow has no further step".to_owned(),
-                ));
+                return Err(Refusal::Workflow("the workflow has no further step"));
             }
             if action == Action::Advance
                 && (s
@@ -117,16 +138,16 @@ pub fn check(caller: &Caller, s: &Situation<'_>, action: Action) -> AppResult<()
                     .is_some_and(|st| st.role == Role::Approver)
                     || approval_step(s.steps).is_some_and(|ap| next > ap))
             {
-                return Err(AppError::Conflict(
-                    "the next step is approval or after it: use submit_for_approval".to_owned(),
+                return Err(Refusal::Workflow(
+                    "the next step is approval or after it: use submit_for_approval",
                 ));
             }
         }
         Action::Apologise => {
             let past_due = s.row.due_at.is_some_and(|due| s.now > crate::db::utc(due));
             if past_due {
-                return Err(AppError::Conflict(
-                    "an apology is issued before the due date passes".to_owned(),
+                return Err(Refusal::Workflow(
+                    "an apology is issued before the due date passes",
                 ));
             }
         }

@@ -136,9 +136,20 @@ pub fn view_listed<L: Ledger + ?Sized>(
     rows: &[DossierRow],
     at: DateTime<Utc>,
 ) -> AppResult<Vec<super::store::Dossier>> {
+    // A page holds a few procedures: each is looked up once.
+    let mut versions: Vec<(&str, Option<Arc<ProcedureDetail>>)> = Vec::new();
     rows.iter()
         .map(|row| {
-            let allowed = match conn.procedure(crate::db::id_of(&row.procedure_version_id))? {
+            let version = row.procedure_version_id.as_str();
+            let procedure = match versions.iter().find(|(v, _)| *v == version) {
+                Some((_, p)) => p.clone(),
+                None => {
+                    let p = conn.procedure(crate::db::id_of(version))?;
+                    versions.push((version, p.clone()));
+                    p
+                }
+            };
+            let allowed = match procedure {
                 Some(procedure) => permit::allowed(
                     caller,
                     &permit::Situation {

@@ -1166,6 +1166,16 @@ fn overdue_at(now: NaiveDateTime) -> OverdueAt {
         .or(dossiers::paused_since.gt(dossiers::due_at))
 }
 
+diesel::define_sql_function! {
+    /// When a dossier is due, or (not yet received) when it was filed: its place in the queue.
+    #[sql_name = "COALESCE"]
+    fn queue_time(
+        due: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+        filed: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+        created: diesel::sql_types::Timestamp,
+    ) -> diesel::sql_types::Timestamp;
+}
+
 /// The filters of a work queue.
 #[derive(Debug, Default, Clone)]
 pub struct QueueFilter {
@@ -1300,9 +1310,12 @@ pub fn work_queue(
     let rows = filtered!()
         // A filing not yet received has no due date: it waits in line by when it was filed,
         // among the dossiers due then (the desk should take it in before later work).
+        // A typed function, not an SQL literal: diesel keeps the statement prepared.
         .order((
-            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                "COALESCE(dossiers.due_at, dossiers.submitted_at, dossiers.created_at)",
+            queue_time(
+                dossiers::due_at,
+                dossiers::submitted_at,
+                dossiers::created_at,
             )
             .asc(),
             dossiers::created_at.asc(),
