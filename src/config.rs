@@ -161,6 +161,8 @@ pub enum ConfigError {
     ShortSecret(usize),
     #[error("MOTCUA_DB_POOL_SIZE must be between 1 and 512")]
     PoolSize,
+    #[error("MOTCUA_WORKERS must be between 1 and 256 (got {0})")]
+    Workers(usize),
     #[error("cannot use data directory {path}: {source}")]
     DataDir {
         path: PathBuf,
@@ -183,6 +185,9 @@ impl Config {
             .map_err(|_| ConfigError::Bind(args.bind.clone()))?;
         if !(1..=512).contains(&args.db_pool_size) {
             return Err(ConfigError::PoolSize);
+        }
+        if let Some(w) = args.workers.filter(|w| !(1..=256).contains(w)) {
+            return Err(ConfigError::Workers(w));
         }
         tracing_subscriber::EnvFilter::try_new(&args.log)
             .map_err(|_| ConfigError::LogFilter(args.log.clone()))?;
@@ -292,6 +297,19 @@ mod tests {
         let mut v = vec!["motcua", "--data-dir", dir.to_str().unwrap_or_default()];
         v.extend_from_slice(extra);
         Cli::parse_from(v).args
+    }
+
+    #[test]
+    fn workers_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["0", "257"] {
+            let e = Config::from_args(&args(&["--workers", bad], dir.path()))
+                .err()
+                .unwrap();
+            assert!(e.to_string().contains("between 1 and 256"), "{e}");
+        }
+        let ok = Config::from_args(&args(&["--workers", "8"], dir.path())).unwrap();
+        assert_eq!(ok.workers, Some(8));
     }
 
     #[test]

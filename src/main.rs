@@ -21,6 +21,9 @@ use motcua::{catalogue, demo, open_db, telemetry};
 struct Cli {
     #[command(flatten)]
     config: ConfigArgs,
+    /// With no command (`serve` is the default): load the demo province and print its accounts.
+    #[arg(long)]
+    demo: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -121,8 +124,8 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     let result: Result<(), Box<dyn std::error::Error>> =
-        match cli.command.unwrap_or(Command::Serve { demo: false }) {
-            Command::Serve { demo } => serve(config, db, demo),
+        match cli.command.unwrap_or(Command::Serve { demo: cli.demo }) {
+            Command::Serve { demo } => serve(config, db, demo || cli.demo),
             Command::Migrate => {
                 println!("database is up to date ({})", config.backend_name());
                 Ok(())

@@ -551,3 +551,54 @@ async fn a_due_date_beyond_the_published_calendar_is_marked_provisional() {
     let due_year: i32 = short.body["due_at"].as_str().unwrap()[..4].parse().unwrap();
     assert_eq!(short.body["calendar_provisional"], due_year > 2026);
 }
+
+#[tokio::test]
+async fn a_queue_of_a_unit_outside_scope_is_404_and_an_apology_stays_within_a_year() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // The clerk's own unit is fine; the district above it is outside a clerk's scope.
+    let own = app
+        .get(
+            &format!("/api/v1/dossiers?unit_id={}", w.commune),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let units = app.get("/api/v1/units?code=063", Some(&w.admin)).await;
+    let district = units.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .get(
+            &format!("/api/v1/dossiers?unit_id={district}"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(r.is_problem());
+
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk", "documents": [0],
+                   "applicant": {"name": "Lý Văn Phúc"}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    let due: chrono::DateTime<chrono::Utc> = r.body["due_at"].as_str().unwrap().parse().unwrap();
+    let url = format!("/api/v1/dossiers/{id}/apologise");
+    let apologise = |new_due: chrono::DateTime<chrono::Utc>| {
+        app.post(
+            &url,
+            Some(&w.clerk),
+            json!({"note": "Xin lỗi vì chậm trễ", "new_due_at": new_due}),
+        )
+    };
+    let far = apologise(due + chrono::Duration::days(400)).await;
+    assert_eq!(far.status, 422, "{}", far.body);
+    assert_eq!(far.body["errors"][0]["field"], "new_due_at");
+    let year_10000 = apologise("9999-12-31T00:00:00Z".parse().unwrap()).await;
+    assert_eq!(year_10000.status, 422, "{}", year_10000.body);
+    let near = apologise(due + chrono::Duration::days(10)).await;
+    assert_eq!(near.status, 200, "{}", near.body);
+}

@@ -270,6 +270,10 @@ pub async fn work_queue(
     let (items, total) = state
         .db
         .read(move |c| {
+            // A unit named outside the caller's scope is answered as not there.
+            if let Some(unit) = filter.holder {
+                crate::units::store::get_in_scope(c, unit, scope)?;
+            }
             let reach = match scope {
                 crate::auth::Scope::All => store::QueueReach::All,
                 crate::auth::Scope::Unit(u) => store::QueueReach::Unit(u),

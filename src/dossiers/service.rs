@@ -928,6 +928,13 @@ pub fn transition<L: Ledger + ?Sized>(
                     "must be after the current due date",
                 ));
             }
+            // A new appointment within a year of the one missed (not the year 10000).
+            if new_due > due + chrono::Duration::days(366) {
+                return Err(AppError::invalid(
+                    "new_due_at",
+                    "must be within one year after the current due date",
+                ));
+            }
             Changes {
                 new_appointment_at: Some(new_due.naive_utc()),
                 ..Changes::default()
