@@ -25,18 +25,28 @@ pub struct Situation<'a> {
 /// received the dossier also records supplements, payments, withdrawals and the return; a
 /// citizen acts on their own. Anyone else may at most see the dossier: 404, as outside scope.
 fn at_holder(caller: &Caller, s: &Situation<'_>, action: Action) -> bool {
-    let row = s.row;
-    let filing_desk_too = matches!(
+    let receiving_desk_too = matches!(
         action,
         Action::Supplement | Action::Pay | Action::Withdraw | Action::ReturnResult
     );
+    acts_here(caller, s.row, s.holder_in_subtree, receiving_desk_too)
+}
+
+/// Whether `caller` works where `row` is: its applicant; staff of the unit holding it (or of
+/// the receiving desk, with `receiving_desk_too`); a leader whose subtree holds it.
+pub fn acts_here(
+    caller: &Caller,
+    row: &DossierRow,
+    holder_in_subtree: bool,
+    receiving_desk_too: bool,
+) -> bool {
     match caller.role {
         Role::Citizen => row.applicant() == Some(caller.user_id),
         Role::Clerk | Role::Officer => {
             caller.unit_id == Some(row.holder())
-                || (filing_desk_too && caller.unit_id == Some(row.receiving()))
+                || (receiving_desk_too && caller.unit_id == Some(row.receiving()))
         }
-        Role::Approver => s.holder_in_subtree,
+        Role::Approver => holder_in_subtree,
         Role::Admin | Role::Supervisor => false,
     }
 }

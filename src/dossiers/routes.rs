@@ -88,9 +88,8 @@ pub async fn file_dossier(
                 documents: &input.documents,
                 idempotency_key: key.as_deref(),
             };
-            let at = now;
-            let (row, created) = service::file_online(c, &caller, filing, at)?;
-            Ok((service::view_row(c, &cals, &caller, &row, at)?, created))
+            let (row, created) = service::file_online(c, &caller, filing, now)?;
+            Ok((service::view_row(c, &cals, &caller, &row, now)?, created))
         })
         .await?;
     let mut res = if created {
@@ -172,9 +171,8 @@ pub async fn intake(
                 applicant,
                 documents: &input.documents,
             };
-            let at = now;
-            let row = service::intake(c, &cal, &caller, desk, at)?;
-            service::view_row(c, &cal, &caller, &row, at)
+            let row = service::intake(c, &cal, &caller, desk, now)?;
+            service::view_row(c, &cal, &caller, &row, now)
         })
         .await?;
     Ok(HttpResponse::Created().json(row))
@@ -408,9 +406,8 @@ async fn act(
                 return_channel: body.return_channel,
                 new_due_at: body.new_due_at,
             };
-            let at = now;
-            let row = service::transition(c, &cal, &caller, id, request, at)?;
-            service::view_row(c, &cal, &caller, &row, at)
+            let row = service::transition(c, &cal, &caller, id, request, now)?;
+            service::view_row(c, &cal, &caller, &row, now)
         })
         .await?;
     Ok(web::Json(row))
@@ -585,9 +582,7 @@ pub async fn form(
                     steps.push((span, name.unwrap_or_default()));
                 }
             }
-            let mut shown = row.view();
-            shown.calendar_provisional =
-                shown.due_at.is_some_and(|t| cals.base().is_provisional(t));
+            let shown = service::shown(&row, Vec::new(), &cals);
             forms::build(kind, &shown, &p, (&unit.name, &resolving), &history, &steps)
                 .ok_or(AppError::NotFound)
         })

@@ -69,20 +69,46 @@ pub fn situation<'a>(
 ) -> permit::Situation<'a> {
     permit::Situation {
         row: &p.row,
-        holder_in_subtree: caller
-            .unit_id
-            .is_some_and(|root| path_contains(&p.holder_path, root)),
+        holder_in_subtree: situation_in_subtree(caller, p),
         steps: &procedure.steps,
         now: at,
     }
 }
 
+/// Whether the unit holding the dossier lies in the caller's subtree.
+fn situation_in_subtree(caller: &Caller, p: &Placed) -> bool {
+    caller
+        .unit_id
+        .is_some_and(|root| path_contains(&p.holder_path, root))
+}
+
 /// The dossier with the actions its reader may take, its due date judged against the
 /// published calendar.
-fn shown(row: &DossierRow, allowed: Vec<Action>, cals: &Calendars) -> super::store::Dossier {
+pub fn shown(row: &DossierRow, allowed: Vec<Action>, cals: &Calendars) -> super::store::Dossier {
     let mut d = row.view_with(allowed);
     d.calendar_provisional = d.due_at.is_some_and(|t| cals.base().is_provisional(t));
     d
+}
+
+/// What `caller` may do with `row` now under `procedure` (nothing without one).
+fn actions(
+    caller: &Caller,
+    row: &DossierRow,
+    procedure: Option<&ProcedureDetail>,
+    holder_in_subtree: bool,
+    at: DateTime<Utc>,
+) -> Vec<Action> {
+    procedure.map_or_else(Vec::new, |p| {
+        permit::allowed(
+            caller,
+            &permit::Situation {
+                row,
+                holder_in_subtree,
+                steps: &p.steps,
+                now: at,
+            },
+        )
+    })
 }
 
 /// The dossier as `caller` sees it, with the actions they may take on it now.
@@ -93,10 +119,9 @@ pub fn view<L: Ledger + ?Sized>(
     p: &Placed,
     at: DateTime<Utc>,
 ) -> AppResult<super::store::Dossier> {
-    let allowed = match conn.procedure(crate::db::id_of(&p.row.procedure_version_id))? {
-        Some(procedure) => permit::allowed(caller, &situation(caller, p, &procedure, at)),
-        None => Vec::new(),
-    };
+    let procedure = conn.procedure(crate::db::id_of(&p.row.procedure_version_id))?;
+    let in_subtree = situation_in_subtree(caller, p);
+    let allowed = actions(caller, &p.row, procedure.as_deref(), in_subtree, at);
     Ok(shown(&p.row, allowed, cals))
 }
 
@@ -108,22 +133,12 @@ pub fn view_row<L: Ledger + ?Sized>(
     row: &DossierRow,
     at: DateTime<Utc>,
 ) -> AppResult<super::store::Dossier> {
-    let holder_in_subtree = match (caller.role, caller.unit_id) {
+    let in_subtree = match (caller.role, caller.unit_id) {
         (Role::Approver, Some(root)) => conn.unit(row.holder())?.is_some_and(|u| u.is_within(root)),
         _ => false,
     };
-    let allowed = match conn.procedure(crate::db::id_of(&row.procedure_version_id))? {
-        Some(procedure) => permit::allowed(
-            caller,
-            &permit::Situation {
-                row,
-                holder_in_subtree,
-                steps: &procedure.steps,
-                now: at,
-            },
-        ),
-        None => Vec::new(),
-    };
+    let procedure = conn.procedure(crate::db::id_of(&row.procedure_version_id))?;
+    let allowed = actions(caller, row, procedure.as_deref(), in_subtree, at);
     Ok(shown(row, allowed, cals))
 }
 
@@ -138,6 +153,7 @@ pub fn view_listed<L: Ledger + ?Sized>(
 ) -> AppResult<Vec<super::store::Dossier>> {
     // A page holds a few procedures: each is looked up once.
     let mut versions: Vec<(&str, Option<Arc<ProcedureDetail>>)> = Vec::new();
+    let in_subtree = caller.role == Role::Approver;
     rows.iter()
         .map(|row| {
             let version = row.procedure_version_id.as_str();
@@ -149,18 +165,7 @@ pub fn view_listed<L: Ledger + ?Sized>(
                     p
                 }
             };
-            let allowed = match procedure {
-                Some(procedure) => permit::allowed(
-                    caller,
-                    &permit::Situation {
-                        row,
-                        holder_in_subtree: caller.role == Role::Approver,
-                        steps: &procedure.steps,
-                        now: at,
-                    },
-                ),
-                None => Vec::new(),
-            };
+            let allowed = actions(caller, row, procedure.as_deref(), in_subtree, at);
             Ok(shown(row, allowed, cals))
         })
         .collect()
@@ -618,7 +623,7 @@ fn step_unit<L: Ledger + ?Sized>(
     }
     // A level a reorganisation abolished (the districts in 2025): its steps stay with the unit
     // that took the dossier over.
-    if retired && p.row.holder() != p.row.unit() {
+    if retired {
         if let Some(holder) = conn.unit(p.row.holder())? {
             return Ok((holder.id, holder.name));
         }
@@ -644,26 +649,19 @@ fn live_unit<L: Ledger + ?Sized>(conn: &mut L, id: Uuid, on: chrono::NaiveDate) 
     Ok(unit)
 }
 
-/// Staff act where the dossier is held (a leader anywhere in their subtree); the desk that
-/// took the dossier in also records supplements and payments; a citizen acts on their own.
+/// Staff act where the dossier is held (a leader anywhere in their subtree); the receiving
+/// desk also attaches to it; a citizen acts on their own (`permit::acts_here`). Else 403.
 pub(super) fn require_at_holder(
     caller: &Caller,
     p: &Placed,
-    filing_desk_too: bool,
+    receiving_desk_too: bool,
 ) -> AppResult<()> {
-    let row = &p.row;
-    let ok = match caller.role {
-        Role::Citizen => row.applicant() == Some(caller.user_id),
-        Role::Clerk | Role::Officer => {
-            caller.unit_id == Some(row.holder())
-                || (filing_desk_too && caller.unit_id == Some(row.receiving()))
-        }
-        Role::Approver => caller
-            .unit_id
-            .is_some_and(|root| path_contains(&p.holder_path, root)),
-        Role::Admin | Role::Supervisor => false,
-    };
-    if ok {
+    if permit::acts_here(
+        caller,
+        &p.row,
+        situation_in_subtree(caller, p),
+        receiving_desk_too,
+    ) {
         Ok(())
     } else {
         Err(AppError::Forbidden)
