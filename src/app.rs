@@ -447,6 +447,9 @@ pub fn server(
                     ))
                     .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
             )
+            .wrap(actix_web::middleware::from_fn(
+                http::refuse_control_characters,
+            ))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::<RequestSpan>::new())
     })

@@ -72,7 +72,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 /// Parses a JSON body, naming the field at fault on a data error. Text is taken in NFC.
+/// A control character in any string (other than tab and line breaks, which notes hold) is
+/// refused with 422 naming the field: PostgreSQL cannot store U+0000, and none belongs in a
+/// dossier.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    if let Some(field) = control_character_in_json(body) {
+        return Err(AppError::invalid(field, CONTROL_MESSAGE));
+    }
     let body = crate::text::nfc_bytes(body);
     let de = &mut serde_json::Deserializer::from_slice(&body);
     match serde_path_to_error::deserialize::<_, T>(de) {
@@ -92,6 +98,95 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
             }
         }
     }
+}
+
+const CONTROL_MESSAGE: &str = "must not contain control characters";
+
+/// Whether `c` is refused in text: the C0 and C1 controls and DEL, but tab and line breaks.
+fn refused_in_text(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The path (as serde_path_to_error writes it) of the first JSON string holding a refused
+/// control character. Raw control bytes are malformed JSON already; only an escape (`\u…`),
+/// DEL or a C1 control can bring one, so other bodies are not parsed twice.
+fn control_character_in_json(body: &[u8]) -> Option<String> {
+    let may_hold = body
+        .windows(2)
+        .any(|w| w == b"\\u" || w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
+        || body.last() == Some(&0x7f);
+    if !may_hold {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn walk(v: &serde_json::Value, path: &mut Vec<String>) -> Option<String> {
+        let here = |path: &[String]| {
+            if path.is_empty() {
+                "body".to_owned()
+            } else {
+                path.concat().trim_start_matches('.').to_owned()
+            }
+        };
+        match v {
+            serde_json::Value::String(s) if s.chars().any(refused_in_text) => Some(here(path)),
+            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                path.push(format!("[{i}]"));
+                let found = walk(item, path);
+                path.pop();
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+                path.push(format!(".{k}"));
+                let found = if k.chars().any(refused_in_text) {
+                    Some(here(path))
+                } else {
+                    walk(item, path)
+                };
+                path.pop();
+                found
+            }),
+            _ => None,
+        }
+    }
+    walk(&value, &mut Vec::new())
+}
+
+/// The query parameter or path at fault when either holds a control character (decoded as
+/// the router and the query extractor decode them), so that no handler sees one.
+pub fn control_character_in_request(req: &actix_web::dev::ServiceRequest) -> Option<String> {
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    if path.chars().any(char::is_control) {
+        return Some("path".to_owned());
+    }
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, v)| k.chars().any(char::is_control) || v.chars().any(char::is_control))
+        .map(|(k, _)| {
+            if k.chars().any(char::is_control) {
+                "query".to_owned()
+            } else {
+                k.into_owned()
+            }
+        })
+}
+
+/// Refuses a request whose path or query holds a control character: 422 naming the parameter.
+pub async fn refuse_control_characters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<actix_web::body::BoxBody>>,
+    actix_web::Error,
+> {
+    if let Some(field) = control_character_in_request(&req) {
+        let res =
+            actix_web::ResponseError::error_response(&AppError::invalid(field, CONTROL_MESSAGE));
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next
+        .call(req)
+        .await?
+        .map_into_boxed_body()
+        .map_into_left_body())
 }
 
 /// serde_json appends " at line L column C"; the field path says more to a client.

@@ -178,6 +178,44 @@ async fn logout_revokes_the_refresh_token() {
 }
 
 #[tokio::test]
+async fn logout_ends_that_sign_ins_access_token_at_once_and_no_other() {
+    let app = TestApp::spawn().await;
+    app.admin().await;
+    let desk = app.login_pair("root", ADMIN_PASSWORD).await;
+    let phone = app.login_pair("root", ADMIN_PASSWORD).await;
+    let access = |p: &common::Resp| p.body["access_token"].as_str().unwrap().to_owned();
+    let (desk_at, phone_at) = (access(&desk), access(&phone));
+    assert_eq!(app.get("/api/v1/me", Some(&desk_at)).await.status, 200);
+    let rt = desk.body["refresh_token"].as_str().unwrap();
+    let out = app
+        .post("/api/v1/auth/logout", None, json!({"refresh_token": rt}))
+        .await;
+    assert_eq!(out.status, 204);
+    let after = app.get("/api/v1/me", Some(&desk_at)).await;
+    assert_eq!(after.status, 401, "{}", after.body);
+    assert!(after.is_problem());
+    // The other sign-in of the same account goes on.
+    assert_eq!(app.get("/api/v1/me", Some(&phone_at)).await.status, 200);
+    // A token refreshed in the ended family is refused as well.
+    let pr = phone.body["refresh_token"].as_str().unwrap();
+    let rotated = app
+        .post("/api/v1/auth/refresh", None, json!({"refresh_token": pr}))
+        .await;
+    assert_eq!(rotated.status, 200);
+    let new_at = access(&rotated);
+    assert_eq!(app.get("/api/v1/me", Some(&new_at)).await.status, 200);
+    let new_rt = rotated.body["refresh_token"].as_str().unwrap();
+    app.post(
+        "/api/v1/auth/logout",
+        None,
+        json!({"refresh_token": new_rt}),
+    )
+    .await;
+    assert_eq!(app.get("/api/v1/me", Some(&new_at)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&phone_at)).await.status, 401);
+}
+
+#[tokio::test]
 async fn wrong_password_is_401_then_the_account_locks_with_retry_after() {
     let app = TestApp::spawn_with(|c| {
         c.login.slow_after = 2;

@@ -1078,6 +1078,76 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         assert!(oversized.is_problem());
     }
 
+    // A control character anywhere, in a body, a query parameter or a path, is 422 naming
+    // where it is (PostgreSQL cannot store U+0000; it used to answer 500).
+    for (method, template) in &with_body {
+        let concrete = &cases
+            .iter()
+            .find(|c| c.method == *method && c.template == template)
+            .unwrap()
+            .path;
+        for (body, field) in [
+            (json!({"note": "a\u{0}b"}), "note"),
+            (json!({"items": [{"name": "x\u{1b}[31m"}]}), "items[0].name"),
+            (json!({"k\u{7f}": 1}), "k\u{7f}"),
+        ] {
+            let r = app
+                .send(&method.to_uppercase(), concrete, Some(&admin), Some(body))
+                .await;
+            assert_eq!(r.status, 422, "{method} {template}: {}", r.body);
+            assert!(r.is_problem());
+            assert_eq!(r.body["errors"][0]["field"], field, "{method} {template}");
+        }
+    }
+    for (path, item) in &spec.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PATCH", &item.patch),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let concrete = cases
+                .iter()
+                .find(|c| c.method.eq_ignore_ascii_case(method) && c.template == path)
+                .map(|c| c.path.split('?').next().unwrap().to_owned())
+                .unwrap_or_else(|| path.clone());
+            for p in op.parameters.iter().flatten() {
+                if !matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query) {
+                    continue;
+                }
+                let url = format!("{concrete}?{}=%00", p.name);
+                let r = app.send(method, &url, Some(&admin), None).await;
+                assert_eq!(r.status, 422, "{method} {url}: {}", r.body);
+                assert!(r.is_problem());
+                assert_eq!(
+                    r.body["errors"][0]["field"],
+                    p.name.as_str(),
+                    "{method} {url}"
+                );
+            }
+            if path.contains('{') {
+                let mut nul = String::new();
+                let mut inside = false;
+                for ch in path.chars() {
+                    match ch {
+                        '{' => {
+                            inside = true;
+                            nul.push_str("x%00");
+                        }
+                        '}' => inside = false,
+                        c if !inside => nul.push(c),
+                        _ => {}
+                    }
+                }
+                let r = app.send(method, &nul, Some(&admin), None).await;
+                assert_eq!(r.status, 422, "{method} {nul}: {}", r.body);
+                assert_eq!(r.body["errors"][0]["field"], "path");
+            }
+        }
+    }
+
     // Every route with an id in its path refuses a malformed id with 400.
     for path in spec.paths.paths.keys() {
         if !path.contains("{id}") {
@@ -1102,6 +1172,72 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             assert_eq!(r.status, 400, "GET {concrete}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_nul_in_sign_in_registration_search_or_intake_is_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "ro\u{0}ot", "password": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "username");
+    let r = app
+        .post(
+            "/api/v1/citizens",
+            None,
+            json!({"citizen_id": "006095001299", "full_name": "Nguyễn\u{0} Văn A", "phone": "0912345678", "password": "mat-khau-cua-a"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "full_name");
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "006095001299", "password": "mat-khau-cua-a"}),
+        )
+        .await;
+    assert_eq!(r.status, 401, "the refused registration stored nothing");
+    for url in [
+        "/api/v1/users?q=%00",
+        "/api/v1/units?code=%00",
+        "/api/v1/units?q=a%00b",
+        "/api/v1/dossiers?q=%00",
+        "/api/v1/procedures?q=%C2%85",
+    ] {
+        let r = app.get(url, Some(&admin)).await;
+        assert_eq!(r.status, 422, "{url}: {}", r.body);
+    }
+    let accounts = app.load_demo().await;
+    let clerk = accounts
+        .iter()
+        .find(|a| a.role == motcua::accounts::model::Role::Clerk)
+        .unwrap();
+    let token = app.login(&clerk.username, &clerk.password).await;
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&token),
+            json!({"procedure_code": "x", "applicant": {"full_name": "Lò\u{0}Văn", "citizen_id": "006095001234"}}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "applicant.full_name");
+    // Tabs and line breaks are text, not controls.
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": "root", "password": "a\tb\nc"}),
+        )
+        .await;
+    assert_eq!(r.status, 401);
 }
 
 #[tokio::test]

@@ -107,9 +107,10 @@ fn verify(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Claims)> {
 /// after this one was issued; with its current role and unit (a reorganisation may have moved
 /// it since it signed in).
 async fn authenticate((state, claims): (web::Data<AppState>, Claims)) -> AppResult<Caller> {
-    let standing = state.standing.get(&state.db, claims.sub).await?;
+    let ttl = chrono::Duration::seconds(state.tokens.access_ttl_secs);
+    let standing = state.standing.get(&state.db, claims.sub, ttl).await?;
     match standing {
-        Some(s) if s.accepts(super::standing::issued_ms(&claims)) => Ok(Caller {
+        Some(s) if s.accepts(super::standing::issued_ms(&claims), claims.sid) => Ok(Caller {
             user_id: claims.sub,
             role: s.role,
             unit_id: s.unit_id,

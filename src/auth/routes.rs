@@ -47,7 +47,12 @@ fn issue_pair(
 ) -> AppResult<TokenPair> {
     let access = state
         .tokens
-        .issue(user.uuid(), user.role(), user.unit())
+        .issue(
+            user.uuid(),
+            user.role(),
+            user.unit(),
+            Uuid::parse_str(family).ok(),
+        )
         .map_err(AppError::internal)?;
     let refresh_token = tokens::new_refresh_token();
     let ttl = state.refresh_ttl;
@@ -235,7 +240,8 @@ pub async fn refresh(
     }
 }
 
-/// Signs out: revokes the refresh token's family. Idempotent.
+/// Signs out: revokes the refresh token's family, and with it the access tokens of that
+/// sign-in (at once on this instance, within seconds on the others). Idempotent.
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
 #[post("/auth/logout")]
 pub async fn logout(
@@ -243,14 +249,18 @@ pub async fn logout(
     body: Json<RefreshRequest>,
 ) -> AppResult<HttpResponse> {
     let digest = tokens::digest(body.0.refresh_token.trim());
-    state
+    let signed_out = state
         .db
         .write(move |c| {
-            if let Some(row) = store::by_digest(c, &digest)? {
+            let row = store::by_digest(c, &digest)?;
+            if let Some(row) = &row {
                 store::revoke_family(c, &row.family_id)?;
             }
-            Ok(())
+            Ok(row.map(|r| r.user_id))
         })
         .await?;
+    if let Some(user) = signed_out {
+        state.standing.forget(crate::db::id_of(&user));
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -25,15 +25,20 @@ pub struct Standing {
     pub disabled: bool,
     /// Tokens issued at or before this instant (Unix milliseconds) no longer count.
     pub tokens_valid_after: Option<i64>,
+    /// Sign-ins ended (signed out, or a replayed refresh token) recently enough that their
+    /// access tokens may not have expired yet.
+    pub ended_sessions: Vec<Uuid>,
 }
 
 impl Standing {
-    /// Whether a token issued at `issued_ms` (Unix milliseconds) still authenticates the account.
-    pub fn accepts(&self, issued_ms: i64) -> bool {
+    /// Whether a token issued at `issued_ms` (Unix milliseconds) in sign-in `session` still
+    /// authenticates the account.
+    pub fn accepts(&self, issued_ms: i64, session: Option<Uuid>) -> bool {
         !self.disabled
             && self
                 .tokens_valid_after
                 .is_none_or(|after| issued_ms > after)
+            && session.is_none_or(|s| !self.ended_sessions.contains(&s))
     }
 }
 
@@ -55,8 +60,14 @@ pub struct StandingCache {
 }
 
 impl StandingCache {
-    /// The standing of `user` (`None`: no such account), fresh within `FRESH_FOR`.
-    pub async fn get(&self, db: &Db, user: Uuid) -> AppResult<Option<Standing>> {
+    /// The standing of `user` (`None`: no such account), fresh within `FRESH_FOR`; sign-ins
+    /// ended within the last `token_ttl` are listed.
+    pub async fn get(
+        &self,
+        db: &Db,
+        user: Uuid,
+        token_ttl: chrono::Duration,
+    ) -> AppResult<Option<Standing>> {
         if let Some((at, s)) = self
             .read
             .read()
@@ -67,8 +78,16 @@ impl StandingCache {
                 return Ok(s.clone());
             }
         }
-        let row = db
-            .read(move |c| crate::accounts::store::standing(c, user))
+        let since = (chrono::Utc::now() - token_ttl).naive_utc();
+        let (row, ended) = db
+            .read(move |c| {
+                let row = crate::accounts::store::standing(c, user)?;
+                let ended = match row {
+                    Some(_) => crate::auth::store::families_ended_since(c, user, since)?,
+                    None => Vec::new(),
+                };
+                Ok((row, ended))
+            })
             .await?;
         let standing = row.and_then(|r| {
             Some(Standing {
@@ -76,6 +95,7 @@ impl StandingCache {
                 unit_id: r.unit_id.as_deref().map(crate::db::id_of),
                 disabled: r.disabled,
                 tokens_valid_after: r.tokens_valid_after.map(|t| t.and_utc().timestamp_millis()),
+                ended_sessions: ended.iter().map(|f| crate::db::id_of(f)).collect(),
             })
         });
         let mut map = self.read.write().unwrap_or_else(|p| p.into_inner());
@@ -112,11 +132,16 @@ mod tests {
             unit_id: None,
             disabled: false,
             tokens_valid_after: None,
+            ended_sessions: Vec::new(),
         };
-        assert!(s.accepts(1_000));
+        assert!(s.accepts(1_000, None));
         s.tokens_valid_after = Some(1_000);
-        assert!(!s.accepts(999) && !s.accepts(1_000));
-        assert!(s.accepts(1_001));
+        assert!(!s.accepts(999, None) && !s.accepts(1_000, None));
+        assert!(s.accepts(1_001, None));
+        let (ended, live) = (Uuid::now_v7(), Uuid::now_v7());
+        s.ended_sessions.push(ended);
+        assert!(!s.accepts(1_001, Some(ended)));
+        assert!(s.accepts(1_001, Some(live)));
         s.disabled = true;
         assert!(!s.accepts(2_000));
     }

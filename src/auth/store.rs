@@ -71,6 +71,20 @@ pub fn revoke_family(conn: &mut DbConn, family: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// The sign-ins (refresh-token families) of `user` ended at or after `since`.
+pub fn families_ended_since(
+    conn: &mut DbConn,
+    user: Uuid,
+    since: chrono::NaiveDateTime,
+) -> AppResult<Vec<String>> {
+    Ok(refresh_tokens::table
+        .filter(refresh_tokens::user_id.eq(user.to_string()))
+        .filter(refresh_tokens::revoked_at.ge(since))
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)?)
+}
+
 /// Signs a user out everywhere (disabled account, password reset).
 pub fn revoke_user(conn: &mut DbConn, user: Uuid) -> AppResult<()> {
     diesel::update(

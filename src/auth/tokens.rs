@@ -27,6 +27,9 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: Uuid,
+    /// The sign-in this token belongs to (its refresh-token family): signing out ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 pub struct TokenKeys {
@@ -57,6 +60,7 @@ impl TokenKeys {
         user: Uuid,
         role: Role,
         unit: Option<Uuid>,
+        session: Option<Uuid>,
     ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -68,6 +72,7 @@ impl TokenKeys {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             jti: Uuid::now_v7(),
+            sid: session,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
@@ -105,7 +110,7 @@ mod tests {
     fn issued_token_verifies() {
         let keys = TokenKeys::new(SECRET, 900);
         let user = Uuid::now_v7();
-        let t = keys.issue(user, Role::Clerk, None).unwrap();
+        let t = keys.issue(user, Role::Clerk, None, None).unwrap();
         let c = keys.verify(&t).unwrap();
         assert_eq!(c.sub, user);
         assert_eq!(c.role, Role::Clerk);
@@ -115,15 +120,17 @@ mod tests {
     fn other_secret_expired_and_alg_none_are_refused() {
         let keys = TokenKeys::new(SECRET, 900);
         let other = TokenKeys::new(b"another-secret-another-secret-xx", 900);
-        let t = other.issue(Uuid::now_v7(), Role::Admin, None).unwrap();
+        let t = other
+            .issue(Uuid::now_v7(), Role::Admin, None, None)
+            .unwrap();
         assert!(keys.verify(&t).is_err());
 
         let expired = TokenKeys::new(SECRET, -10)
-            .issue(Uuid::now_v7(), Role::Admin, None)
+            .issue(Uuid::now_v7(), Role::Admin, None, None)
             .unwrap();
         assert!(keys.verify(&expired).is_err());
 
-        let t = keys.issue(Uuid::now_v7(), Role::Admin, None).unwrap();
+        let t = keys.issue(Uuid::now_v7(), Role::Admin, None, None).unwrap();
         let payload = t.split('.').nth(1).unwrap();
         let none = format!(
             "{}.{}.",
