@@ -143,6 +143,6 @@ mod tests {
         assert!(!s.accepts(1_001, Some(ended)));
         assert!(s.accepts(1_001, Some(live)));
         s.disabled = true;
-        assert!(!s.accepts(2_000));
+        assert!(!s.accepts(2_000, None));
     }
 }
