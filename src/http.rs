@@ -91,7 +91,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
                     let field = if path == "." { "body".to_owned() } else { path };
                     Err(AppError::Validation(vec![FieldError::new(
                         field,
-                        strip_position(&inner),
+                        without_values(&inner.to_string()),
                     )]))
                 }
                 _ => Err(AppError::BadRequest(format!("malformed JSON: {inner}"))),
@@ -189,26 +189,87 @@ pub async fn refuse_control_characters(
         .map_into_left_body())
 }
 
-/// serde_json appends " at line L column C"; the field path says more to a client.
-fn strip_position(e: &serde_json::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" at line ") {
-        Some(i) => s[..i].to_owned(),
-        None => s,
+/// A deserializer's message with every value from the request taken out, so that a phone
+/// number sent as a JSON number never reaches an error `detail` or a log line: "invalid type:
+/// integer `987650124`, expected a string" becomes "invalid type: integer, expected a string".
+/// Field names stay (they are the schema's, or the client's mistake to see); so does what was
+/// expected. serde_json's " at line L column C" goes too: the field path says more.
+pub fn without_values(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if message.contains("UUID parsing failed") || message.starts_with("invalid character") {
+        return "expected a UUID".to_owned();
+    }
+    let (head, expected) = match message.find(", expected ") {
+        Some(i) => (&message[..i], Some(&message[i + 2..])),
+        None => (message, None),
+    };
+    let names_a_field = ["unknown field", "missing field", "duplicate field"]
+        .iter()
+        .any(|p| head.starts_with(p));
+    let head = if names_a_field {
+        head.to_owned()
+    } else {
+        drop_quoted(head)
+    };
+    match expected {
+        Some(e) => format!("{head}, {e}"),
+        None => head,
     }
 }
 
-/// Bad query strings: 400 problem+json naming what failed to parse.
+/// `s` without its `…` and "…" spans (how serde quotes the values it read), nor ", found …".
+fn drop_quoted(s: &str) -> String {
+    let s = s.split(", found").next().unwrap_or(s);
+    let mut out = String::with_capacity(s.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for c in s.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '`' || c == '"' => quote = Some(c),
+            None => out.push(c),
+        }
+    }
+    let mut out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    while out.ends_with(':') || out.ends_with(',') {
+        out.pop();
+    }
+    out
+}
+
+/// Bad query strings: 400 problem+json naming what failed to parse, not the value.
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    AppError::BadRequest(format!("invalid query parameters: {err}")).into()
+    let why = match &err {
+        actix_web::error::QueryPayloadError::Deserialize(e) => without_values(&e.to_string()),
+        _ => "the query string cannot be read".to_owned(),
+    };
+    AppError::BadRequest(format!("invalid query parameters: {why}")).into()
 }
 
-/// Bad path segments (e.g. a malformed UUID): 400 problem+json.
+/// Bad path segments (e.g. a malformed UUID): 400 problem+json, without the value.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::BadRequest(format!("invalid path parameter: {err}")).into()
+    let actix_web::error::PathError::Deserialize(e) = &err else {
+        return AppError::BadRequest("invalid path parameter".to_owned()).into();
+    };
+    AppError::BadRequest(format!(
+        "invalid path parameter: {}",
+        without_values(&e.to_string())
+    ))
+    .into()
 }
 
 /// Any route that does not exist.
@@ -303,6 +364,39 @@ pub fn check_query_text(field: &str, q: Option<&str>) -> AppResult<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::without_values;
+
+    #[test]
+    fn messages_keep_the_field_and_the_expectation_but_not_the_value() {
+        for (raw, want) in [
+            (
+                "invalid type: integer `987650124`, expected a string at line 1 column 20",
+                "invalid type: integer, expected a string",
+            ),
+            (
+                "invalid type: string \"0912 \\\"345\", expected u32",
+                "invalid type: string, expected u32",
+            ),
+            (
+                "unknown variant `0912345678`, expected one of `province`, `commune`",
+                "unknown variant, expected one of `province`, `commune`",
+            ),
+            (
+                "invalid value: integer `-5`, expected a positive amount",
+                "invalid value: integer, expected a positive amount",
+            ),
+            ("unknown field `foo`, expected `q`", "unknown field `foo`, expected `q`"),
+            ("missing field `unit`", "missing field `unit`"),
+            (
+                "UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `0` at 1",
+                "expected a UUID",
+            ),
+            ("input contains invalid characters", "input contains invalid characters"),
+            ("cannot parse `0977123456` as a date", "cannot parse as a date"),
+        ] {
+            assert_eq!(without_values(raw), want, "{raw}");
+        }
+    }
     use super::*;
 
     #[derive(Debug, Deserialize)]

@@ -45,6 +45,24 @@ async fn registration_and_login_logs_hold_no_personal_data() {
     assert_eq!(app.login_pair(id, "wrong-password-x").await.status, 401);
     let r = app.get(&format!("/api/v1/units?q={id}"), None).await;
     assert_eq!(r.status, 401);
+    // The wrong JSON type: the field and the expected type are named, the value is not.
+    for body in [
+        json!({"citizen_id": "006095008888", "full_name": "A", "phone": 987650124_u64, "password": "mat-khau-cuong-2"}),
+        json!({"citizen_id": 6095008888_u64, "full_name": "A", "phone": "0987650124", "password": "mat-khau-cuong-2"}),
+        json!({"citizen_id": "006095008888", "full_name": "A", "phone": ["0987650124"], "password": "mat-khau-cuong-2"}),
+    ] {
+        let r = app.post("/api/v1/citizens", None, body).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let text = r.body.to_string();
+        assert!(text.contains("expected"), "{text}");
+        for value in ["987650124", "6095008888"] {
+            assert!(!text.contains(value), "{value} in the answer: {text}");
+        }
+    }
+    let admin = app.admin().await;
+    let r = app.get("/api/v1/units?kind=0987650124", Some(&admin)).await;
+    assert_eq!(r.status, 400);
+    assert!(!r.body.to_string().contains("0987650124"), "{}", r.body);
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -53,7 +71,14 @@ async fn registration_and_login_logs_hold_no_personal_data() {
         &logs[..logs.len().min(2000)]
     );
     assert!(logs.contains("request_id"), "request ids are logged");
-    for secret in [id, phone, "0977 123 456", "mat-khau-cuong-1"] {
+    for secret in [
+        id,
+        phone,
+        "0977 123 456",
+        "mat-khau-cuong-1",
+        "987650124",
+        "6095008888",
+    ] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
 }
