@@ -36,6 +36,10 @@ pub struct AppState {
     pub refresh_ttl: chrono::Duration,
     pub address_throttle: AddressThrottle,
     pub json_limit: usize,
+    /// See `Config::request_timeout`.
+    pub request_timeout: std::time::Duration,
+    pub head_timeout: std::time::Duration,
+    pub max_connections: usize,
     pub trust_proxy: bool,
     /// Public tracking look-ups per address.
     pub track_limit: AddressThrottle,
@@ -67,6 +71,9 @@ impl AppState {
                 config.login.lock_for,
             ),
             json_limit: config.max_json_bytes,
+            request_timeout: config.request_timeout,
+            head_timeout: config.head_timeout,
+            max_connections: config.max_connections,
             trust_proxy: config.trust_proxy,
             track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
             calendar: Default::default(),
@@ -420,6 +427,9 @@ pub fn server(
     workers: usize,
 ) -> std::io::Result<Server> {
     let json_limit = state.json_limit;
+    let body_timeout = http::BodyTimeout(state.request_timeout);
+    let (head_timeout, max_connections) = (state.head_timeout, state.max_connections);
+    let routes = web::Data::new(http::Routes::from_spec(&openapi()));
     if state.stats_fold {
         actix_web::rt::spawn(crate::stats::fast::fold_continuously(state.db.clone()));
     }
@@ -428,7 +438,9 @@ pub fn server(
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
+            .app_data(routes.clone())
             .app_data(JsonLimit(json_limit))
+            .app_data(body_timeout)
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .app_data(web::PathConfig::default().error_handler(http::path_error))
@@ -454,6 +466,11 @@ pub fn server(
             .wrap(TracingLogger::<RequestSpan>::new())
     })
     .workers(workers.max(1))
+    // A request's head must arrive within this (slowloris), then its body within
+    // `request_timeout` (see `http::Json`, `blobs::put`); idle keep-alive connections close.
+    .client_request_timeout(head_timeout)
+    .keep_alive(std::time::Duration::from_secs(15))
+    .max_connections((max_connections / workers.max(1)).max(64))
     .shutdown_timeout(20)
     .listen(listener)?
     .run();

@@ -82,7 +82,13 @@ impl BlobStore {
 
     /// Streams `payload` into the store: 413 past the size limit, 415 for a type the store
     /// does not accept, 400 for an empty body. Blocking file work runs on the blocking pool.
-    pub async fn put(&self, mut payload: web::Payload) -> AppResult<Stored> {
+    pub async fn put(
+        &self,
+        mut payload: web::Payload,
+        idle: std::time::Duration,
+    ) -> AppResult<Stored> {
+        let started = std::time::Instant::now();
+        let total = idle * 20;
         let tmp_dir = self.root.join("tmp");
         let mut file = web::block(move || {
             std::fs::create_dir_all(&tmp_dir)?;
@@ -92,7 +98,12 @@ impl BlobStore {
         let mut hasher = Sha256::new();
         let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
         let mut size: u64 = 0;
-        while let Some(chunk) = payload.next().await {
+        loop {
+            let wait = idle.min(total.saturating_sub(started.elapsed()));
+            let next = actix_web::rt::time::timeout(wait, payload.next())
+                .await
+                .map_err(|_| AppError::RequestTimeout(idle.as_secs()))?;
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| AppError::BadRequest(format!("upload cut off: {e}")))?;
             size += chunk.len() as u64;
             if size > self.max_bytes {

@@ -79,6 +79,23 @@ pub struct ConfigArgs {
         global = true
     )]
     pub stats_fold: bool,
+    /// Seconds a request's body may take to arrive, once its head has; then 408. Uploads
+    /// may take this long between two pieces, and twenty times it in all.
+    #[arg(
+        long,
+        env = "MOTCUA_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout: u64,
+    /// Open connections per instance; past it new ones wait in the listen queue.
+    #[arg(
+        long,
+        env = "MOTCUA_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -132,6 +149,11 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub login: LoginPolicy,
     pub stats_fold: bool,
+    /// See `ConfigArgs::request_timeout`.
+    pub request_timeout: Duration,
+    /// How long a request's head (request line and headers) may take to arrive.
+    pub head_timeout: Duration,
+    pub max_connections: usize,
     /// How far the dossier clock runs from the system's: zero, except in tests that act on a
     /// date in the past (not settable from flags or the environment).
     pub clock_offset: chrono::Duration,
@@ -172,6 +194,10 @@ pub enum ConfigError {
     LogFilter(String),
     #[error("MOTCUA_MAX_UPLOAD_MB must be between 1 and 1024 (got {0})")]
     UploadLimit(u64),
+    #[error("MOTCUA_REQUEST_TIMEOUT must be between 1 and 600 seconds (got {0})")]
+    RequestTimeout(u64),
+    #[error("MOTCUA_MAX_CONNECTIONS must be between 64 and 1000000 (got {0})")]
+    MaxConnections(usize),
 }
 
 const SECRET_FILE: &str = "jwt-secret";
@@ -193,6 +219,12 @@ impl Config {
             .map_err(|_| ConfigError::LogFilter(args.log.clone()))?;
         if !(1..=1024).contains(&args.max_upload_mb) {
             return Err(ConfigError::UploadLimit(args.max_upload_mb));
+        }
+        if !(1..=600).contains(&args.request_timeout) {
+            return Err(ConfigError::RequestTimeout(args.request_timeout));
+        }
+        if !(64..=1_000_000).contains(&args.max_connections) {
+            return Err(ConfigError::MaxConnections(args.max_connections));
         }
         let data_dir = args.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
@@ -235,6 +267,9 @@ impl Config {
             max_upload_bytes: args.max_upload_mb * 1024 * 1024,
             login: LoginPolicy::default(),
             stats_fold: args.stats_fold,
+            request_timeout: Duration::from_secs(args.request_timeout),
+            head_timeout: Duration::from_secs(args.request_timeout.min(10)),
+            max_connections: args.max_connections,
             clock_offset: chrono::Duration::zero(),
         })
     }

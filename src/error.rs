@@ -51,6 +51,12 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// The path exists, not with this method; the methods it takes, for `Allow`.
+    #[error("this path takes {0}")]
+    MethodNotAllowed(String),
+    /// The request did not arrive whole within the configured time.
+    #[error("the request did not arrive within {0} seconds")]
+    RequestTimeout(u64),
     #[error("too many attempts; try again later")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("request body larger than {0} bytes")]
@@ -81,6 +87,8 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not-found",
             AppError::Conflict(_) => "conflict",
+            AppError::MethodNotAllowed(_) => "method-not-allowed",
+            AppError::RequestTimeout(_) => "request-timeout",
             AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::PayloadTooLarge(_) => "payload-too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -97,6 +105,8 @@ impl AppError {
             AppError::Forbidden => "Forbidden",
             AppError::NotFound => "Not found",
             AppError::Conflict(_) => "Conflict",
+            AppError::MethodNotAllowed(_) => "Method not allowed",
+            AppError::RequestTimeout(_) => "Request timeout",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::PayloadTooLarge(_) => "Payload too large",
             AppError::UnsupportedMediaType(_) => "Unsupported media type",
@@ -142,6 +152,8 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -164,6 +176,12 @@ impl ResponseError for AppError {
             }
             AppError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            AppError::MethodNotAllowed(allow) => {
+                res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            AppError::RequestTimeout(_) => {
+                res.insert_header((header::CONNECTION, "close"));
             }
             _ => {}
         }

@@ -20,6 +20,14 @@ pub const DEFAULT_JSON_LIMIT: usize = 256 * 1024;
 #[derive(Clone, Copy)]
 pub struct JsonLimit(pub usize);
 
+/// How long a request's body may take to arrive once its head has (`MOTCUA_REQUEST_TIMEOUT`),
+/// kept in app data. Past it the answer is 408 and the connection closes.
+#[derive(Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+/// Default for `BodyTimeout` when the app did not configure one.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A JSON request body. Unlike `web::Json`, a wrong type or unknown enum value is answered
 /// 422 with the path of the field at fault, malformed JSON 400, an oversized body 413.
 pub struct Json<T>(pub T);
@@ -47,6 +55,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let deadline = req
+            .app_data::<BodyTimeout>()
+            .map_or(DEFAULT_BODY_TIMEOUT, |t| t.0);
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
@@ -57,15 +68,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::PayloadTooLarge(limit));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk =
-                    chunk.map_err(|e| AppError::BadRequest(format!("cannot read body: {e}")))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::PayloadTooLarge(limit));
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk
+                        .map_err(|e| AppError::BadRequest(format!("cannot read body: {e}")))?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(AppError::PayloadTooLarge(limit));
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(deadline, read)
+                .await
+                .map_err(|_| AppError::RequestTimeout(deadline.as_secs()))??;
             parse_json(&body).map(Json)
         })
     }
@@ -272,9 +289,60 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     .into()
 }
 
-/// Any route that does not exist.
-pub async fn no_route() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// The methods each path template of the API takes, from the OpenAPI document (which every
+/// route is registered through), to answer a method a path does not take with 405 and `Allow`.
+pub struct Routes(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
+
+impl Routes {
+    pub fn from_spec(api: &utoipa::openapi::OpenApi) -> Routes {
+        let table = api
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                (actix_web::dev::ResourceDef::new(template.as_str()), methods)
+            })
+            .collect();
+        Routes(table)
+    }
+
+    /// The methods `path` takes, in a stable order; empty when no route has that path.
+    pub fn allowed(&self, path: &str) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for (def, methods) in &self.0 {
+            if def.is_match(path) {
+                for m in methods {
+                    if !out.contains(m) {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Any request no route took: 405 with `Allow` when the path exists with other methods, else 404.
+pub async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    let allowed = req
+        .app_data::<web::Data<Routes>>()
+        .map(|r| r.allowed(req.path()))
+        .unwrap_or_default();
+    if allowed.is_empty() {
+        Err(AppError::NotFound)
+    } else {
+        Err(AppError::MethodNotAllowed(allowed.join(", ")))
+    }
 }
 
 /// `?page=&per_page=` on every list route.

@@ -467,3 +467,43 @@ async fn refused_uploads_leave_nothing_behind() {
     assert_eq!(d["documents_digitised"], false);
     assert_eq!(d["version"], 1, "a refused upload changes nothing");
 }
+
+#[tokio::test]
+async fn an_upload_that_stops_arriving_is_answered_408_and_stores_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(1)).await;
+    let w = world(&app).await;
+    let id = file_online(&app, &w).await;
+    let mut s = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/dossiers/{id}/documents?kind=application&required_index=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n",
+        w.citizen
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&pdf("the start of a long file")).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        s.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    assert_eq!(
+        store_files(&app),
+        (0, 0),
+        "nothing kept of the cut-off upload"
+    );
+    let docs = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/documents"),
+            Some(&w.citizen),
+        )
+        .await;
+    assert_eq!(docs.body.as_array().unwrap().len(), 0);
+}

@@ -1247,6 +1247,21 @@ async fn unknown_routes_and_methods_answer_problem_json() {
     assert_eq!(r.status, 404);
     assert!(r.is_problem());
     let r = app.send("DELETE", "/api/v1/procedures", None, None).await;
-    assert!(r.status == 404 || r.status == 405);
+    assert_eq!(r.status, 405);
     assert!(r.is_problem());
+    assert_eq!(r.body["type"], "urn:motcua:problem:method-not-allowed");
+    let res = app
+        .client
+        .put(format!(
+            "{}/api/v1/units/01a20560-06fc-7105-bce2-8c0be44bd720",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.headers()["allow"], "GET, PATCH");
+    let r = app.send("GET", "/api/v1/auth/login", None, None).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.body["detail"], "this path takes POST");
 }

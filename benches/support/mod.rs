@@ -182,6 +182,8 @@ pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
         documents_dir: None,
         max_upload_mb: 20,
         stats_fold: true,
+        request_timeout: 30,
+        max_connections: 10_000,
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

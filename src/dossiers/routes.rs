@@ -767,7 +767,7 @@ pub async fn attach_document(
         .db
         .read(move |c| documents::check(c, &who, id, &checked).map(|_| ()))
         .await?;
-    let stored = state.blobs.put(payload).await?;
+    let stored = state.blobs.put(payload, state.request_timeout).await?;
     let doc = state
         .db
         .write(move |c| {

@@ -68,6 +68,8 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
         documents_dir: None,
         max_upload_mb: 20,
         stats_fold: true,
+        request_timeout: 30,
+        max_connections: 10_000,
     }
 }
 
