@@ -8,7 +8,7 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{get, web, App, HttpMessage, HttpResponse, HttpServer};
+use actix_web::{get, web, App, HttpMessage, HttpResponse};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tracing_actix_web::TracingLogger;
@@ -433,7 +433,7 @@ pub fn server(
     if state.stats_fold {
         actix_web::rt::spawn(crate::stats::fast::fold_continuously(state.db.clone()));
     }
-    let server = HttpServer::new(move || {
+    let make_app = move || {
         let (app, api) = App::new()
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
@@ -464,16 +464,40 @@ pub fn server(
             ))
             .wrap(actix_web::middleware::from_fn(request_id_header))
             .wrap(TracingLogger::<RequestSpan>::new())
-    })
-    .workers(workers.max(1))
-    // A request's head must arrive within this (slowloris), then its body within
-    // `request_timeout` (see `http::Json`, `blobs::put`); idle keep-alive connections close.
-    .client_request_timeout(head_timeout)
-    .keep_alive(std::time::Duration::from_secs(15))
-    .max_connections((max_connections / workers.max(1)).max(64))
-    .shutdown_timeout(20)
-    .listen(listener)?
-    .run();
+    };
+    // What `HttpServer` assembles, with each connection wrapped so that the HTTP parser's own
+    // error answers are problem+json too (`edge::ProblemIo`).
+    let addr = listener.local_addr()?;
+    let workers = workers.max(1);
+    let server = actix_server::Server::build()
+        .workers(workers)
+        .max_concurrent_connections((max_connections / workers).max(64))
+        .shutdown_timeout(20)
+        .listen("motcua", listener, move || {
+            use actix_service::{IntoServiceFactory, ServiceFactoryExt};
+            let app = make_app()
+                .into_factory()
+                .map_err(|err| err.error_response());
+            let http = actix_http::HttpService::build()
+                // A request's head must arrive within this (slowloris), then its body within
+                // `request_timeout` (`http::Json`, `blobs::put`); idle connections close.
+                .client_request_timeout(head_timeout)
+                .keep_alive(std::time::Duration::from_secs(15))
+                .local_addr(addr)
+                .finish(actix_service::map_config(app, |_| {
+                    actix_web::dev::AppConfig::default()
+                }));
+            actix_service::fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((
+                    crate::edge::ProblemIo::new(io),
+                    actix_http::Protocol::Http1,
+                    peer,
+                ))
+            })
+            .and_then(http)
+        })?
+        .run();
     Ok(server)
 }
 

@@ -12,6 +12,7 @@ pub mod csvin;
 pub mod db;
 pub mod demo;
 pub mod dossiers;
+pub mod edge;
 pub mod error;
 pub mod http;
 pub mod simulate;

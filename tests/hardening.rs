@@ -105,3 +105,64 @@ async fn a_slowloris_swarm_does_not_slow_the_service_and_is_cut_off() {
     }
     assert_eq!(cut, 400, "connections still open after the head timeout");
 }
+
+/// Sends `raw` on a new connection and returns the whole answer.
+async fn exchange(app: &TestApp, raw: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr(app)).await.unwrap();
+    let _ = s.write_all(raw).await;
+    read_answer(&mut s, Duration::from_secs(5)).await
+}
+
+fn problem_in(answer: &str) -> serde_json::Value {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"))
+}
+
+#[tokio::test]
+async fn what_the_http_parser_refuses_is_answered_problem_json() {
+    let app = quick_app().await;
+    let mut many = String::from("GET /health/live HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..120 {
+        many.push_str(&format!("X-H{i}: v\r\n"));
+    }
+    many.push_str("\r\n");
+    let answer = exchange(&app, many.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert_eq!(problem_in(&answer)["status"], 431);
+
+    let long = format!(
+        "GET /api/v1/units?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    let answer = exchange(&app, long.as_bytes()).await;
+    let status: u16 = answer[9..12].parse().unwrap();
+    assert!(status == 431 || status == 400, "{answer:.200}");
+    assert_eq!(problem_in(&answer)["status"], status);
+
+    let answer = exchange(&app, b"NOT HTTP AT ALL\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(
+        problem_in(&answer)["type"],
+        "urn:motcua:problem:bad-request"
+    );
+
+    let answer = exchange(&app, b"GET /health/live HTTP/1.1\r\nHost: x\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(
+        problem_in(&answer)["type"],
+        "urn:motcua:problem:request-timeout"
+    );
+
+    // The connection carries on normally otherwise: two requests on one connection.
+    let answer = exchange(
+        &app,
+        b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
+}
