@@ -43,6 +43,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Public tracking look-ups per address.
     pub track_limit: AddressThrottle,
+    /// Citizen registrations per address.
+    pub register_limit: AddressThrottle,
     /// The working-day calendar, in memory.
     pub calendar: crate::calendar::store::CalendarCache,
     /// The in-memory catalogue that public search reads.
@@ -76,6 +78,10 @@ impl AppState {
             max_connections: config.max_connections,
             trust_proxy: config.trust_proxy,
             track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
+            register_limit: AddressThrottle::new(
+                config.login.registrations_per_address,
+                std::time::Duration::from_secs(3600),
+            ),
             calendar: Default::default(),
             catalogue: Default::default(),
             blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),

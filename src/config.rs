@@ -117,6 +117,8 @@ pub struct LoginPolicy {
     /// Failures from one address within `lock_for` that lock that address.
     pub address_lock_after: u32,
     pub lock_for: Duration,
+    /// Citizen registrations one address may make per hour (a commune's kiosk helps many).
+    pub registrations_per_address: u32,
 }
 
 impl Default for LoginPolicy {
@@ -128,6 +130,7 @@ impl Default for LoginPolicy {
             lock_after: 6,
             address_lock_after: 30,
             lock_for: Duration::from_secs(15 * 60),
+            registrations_per_address: 30,
         }
     }
 }

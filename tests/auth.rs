@@ -272,14 +272,15 @@ async fn a_citizen_registers_with_an_id_number_and_signs_in() {
                    "email": "hoa@example.vn", "password": "mat-khau-cua-hoa"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["role"], "citizen");
-    assert_eq!(r.body["phone"], "0912345678", "phone normalised");
+    assert_eq!(r.status, 202, "{}", r.body);
     let token = app.login("006095001234", "mat-khau-cua-hoa").await;
     let me = app.get("/api/v1/me", Some(&token)).await;
     assert_eq!(me.body["full_name"], "Nguyễn Thị Hoa");
     assert_eq!(me.body["citizen_id"], "006095001234");
+    assert_eq!(me.body["role"], "citizen");
+    assert_eq!(me.body["phone"], "0912345678", "phone normalised");
 
+    // The same number again: the same answer as a new one, and the account is untouched.
     let again = app
         .post(
             "/api/v1/citizens",
@@ -287,7 +288,20 @@ async fn a_citizen_registers_with_an_id_number_and_signs_in() {
             json!({"citizen_id": "006095001234", "full_name": "X", "phone": "0912345678", "password": "another-password"}),
         )
         .await;
-    assert_eq!(again.status, 409);
+    assert_eq!(again.status, r.status);
+    assert_eq!(
+        again.body, r.body,
+        "registration tells nobody who is registered"
+    );
+    assert_eq!(
+        app.login_pair("006095001234", "another-password")
+            .await
+            .status,
+        401
+    );
+    let token = app.login("006095001234", "mat-khau-cua-hoa").await;
+    let me = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!(me.body["full_name"], "Nguyễn Thị Hoa");
 
     let org = app
         .post(
@@ -296,8 +310,39 @@ async fn a_citizen_registers_with_an_id_number_and_signs_in() {
             json!({"tax_code": "4700123456", "full_name": "Công ty TNHH Ba Bể", "phone": "0209 3870 123", "password": "mat-khau-cong-ty"}),
         )
         .await;
-    assert_eq!(org.status, 201, "{}", org.body);
+    assert_eq!(org.status, 202, "{}", org.body);
     app.login("4700123456", "mat-khau-cong-ty").await;
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    let app = TestApp::spawn_with(|c| c.login.registrations_per_address = 3).await;
+    for i in 0..3 {
+        let r = app
+            .post(
+                "/api/v1/citizens",
+                None,
+                json!({"citizen_id": format!("00609500100{i}"), "full_name": "Lò Văn A", "phone": "0912345678", "password": "mat-khau-du-dai"}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    let r = app
+        .post(
+            "/api/v1/citizens",
+            None,
+            json!({"citizen_id": "006095001009", "full_name": "Lò Văn B", "phone": "0912345678", "password": "mat-khau-du-dai"}),
+        )
+        .await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.is_problem());
+    assert_eq!(
+        app.login_pair("006095001009", "mat-khau-du-dai")
+            .await
+            .status,
+        401,
+        "the refused registration made no account"
+    );
 }
 
 #[tokio::test]

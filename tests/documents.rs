@@ -39,7 +39,7 @@ async fn citizen(app: &TestApp, id: &str, name: &str, phone: &str) -> String {
             json!({"citizen_id": id, "full_name": name, "phone": phone, "password": password}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.status, 202, "{}", r.body);
     app.login(id, &password).await
 }
 

@@ -57,7 +57,7 @@ async fn world(app: &TestApp) -> World {
     let r = app
         .post("/api/v1/citizens", None, json!({"citizen_id": "006095001234", "full_name": "Nguyễn Văn An", "phone": "0912345678", "password": "mat-khau-cua-an"}))
         .await;
-    assert_eq!(r.status, 201);
+    assert_eq!(r.status, 202);
     let citizen = app.login("006095001234", "mat-khau-cua-an").await;
     World {
         admin,

@@ -40,7 +40,7 @@ async fn registration_and_login_logs_hold_no_personal_data() {
     let r = app
         .post("/api/v1/citizens", None, json!({"citizen_id": id, "full_name": "Hoàng Văn Cường", "phone": phone, "password": "mat-khau-cuong-1"}))
         .await;
-    assert_eq!(r.status, 201);
+    assert_eq!(r.status, 202);
     app.login(id, "mat-khau-cuong-1").await;
     assert_eq!(app.login_pair(id, "wrong-password-x").await.status, 401);
     let r = app.get(&format!("/api/v1/units?q={id}"), None).await;

@@ -78,7 +78,7 @@ async fn world(app: &TestApp) -> World {
                 json!({"citizen_id": id, "full_name": name, "phone": phone, "password": "mat-khau-du-dai"}),
             )
             .await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.status, 202, "{}", r.body);
         citizens.push(app.login(id, "mat-khau-du-dai").await);
     }
     let other_citizen = citizens.pop().unwrap();

@@ -394,7 +394,7 @@ async fn citizens_may_browse_units_to_choose_a_desk() {
     let r = app
         .post("/api/v1/citizens", None, json!({"citizen_id": "006095001111", "full_name": "Lê Văn Bình", "phone": "0987654321", "password": "mat-khau-binh-1"}))
         .await;
-    assert_eq!(r.status, 201);
+    assert_eq!(r.status, 202);
     let token = app.login("006095001111", "mat-khau-binh-1").await;
     assert_eq!(
         app.get("/api/v1/units", Some(&token)).await.body["total"],

@@ -45,16 +45,41 @@ pub struct RegisterCitizen {
     pub password: String,
 }
 
+/// The answer to a registration, the same whether or not the ID number had an account.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct RegistrationAccepted {
+    /// Always `accepted`.
+    pub status: &'static str,
+    /// What to do next, in Vietnamese.
+    pub detail: &'static str,
+}
+
+const REGISTRATION_ACCEPTED: RegistrationAccepted = RegistrationAccepted {
+    status: "accepted",
+    detail: "Đã nhận đăng ký. Nếu số định danh (mã số thuế) chưa có tài khoản, tài khoản đã được tạo: hãy đăng nhập bằng số định danh và mật khẩu vừa đặt. Nếu đã có, mật khẩu cũ vẫn giữ nguyên: hãy đăng nhập bằng mật khẩu đó hoặc đề nghị cấp lại.",
+};
+
 /// Self-registration of a citizen or an organisation. The ID number (or tax code) becomes the
-/// user name for signing in.
+/// user name for signing in. The answer is the same whether or not the number already had an
+/// account (an existing account is left unchanged), so that registration does not tell who
+/// is registered; the applicant finds out by signing in. Limited per client address.
 #[utoipa::path(tag = "accounts", request_body = RegisterCitizen,
-    responses((status = 201, body = User),
-        (status = 409, description = "Already registered", body = crate::error::Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = RegistrationAccepted),
+        (status = 429, description = "Too many registrations from this address; `Retry-After` says when to try again", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/citizens")]
 pub async fn register_citizen(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     body: Json<RegisterCitizen>,
 ) -> AppResult<HttpResponse> {
+    if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
+        if let Some(secs) = state.register_limit.locked_for(ip) {
+            return Err(AppError::TooManyRequests {
+                retry_after_secs: secs,
+            });
+        }
+        state.register_limit.record(ip);
+    }
     let input = body.0;
     let mut v = Validator::new();
     let citizen_id = match (&input.citizen_id, &input.tax_code) {
@@ -100,14 +125,13 @@ pub async fn register_citizen(
         .map(|c| c.as_str().to_owned())
         .or_else(|| tax_code.clone())
         .unwrap_or_default();
+    // Hashed either way, so that an existing number answers no faster than a new one.
     let pw_hash = hash(input.password).await?;
-    let user = state
+    let created = state
         .db
         .write(move |c| {
             if store::username_taken(c, &username)? {
-                return Err(AppError::Conflict(
-                    "an account with this ID number already exists".to_owned(),
-                ));
+                return Ok(None);
             }
             store::insert(
                 c,
@@ -123,10 +147,17 @@ pub async fn register_citizen(
                     email: input.email.as_deref().map(str::trim),
                 },
             )
+            .map(Some)
         })
-        .await?;
-    tracing::info!(user_id = %user.uuid(), "citizen registered");
-    Ok(HttpResponse::Created().json(user.view()))
+        .await;
+    match created {
+        Ok(Some(user)) => tracing::info!(user_id = %user.uuid(), "citizen registered"),
+        Ok(None) | Err(AppError::Conflict(_)) => {
+            tracing::info!("registration for a number that already has an account; left unchanged")
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(HttpResponse::Accepted().json(REGISTRATION_ACCEPTED))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
