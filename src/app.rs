@@ -43,6 +43,8 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// Public tracking look-ups per address.
     pub track_limit: AddressThrottle,
+    /// The bearer token `/metrics` asks for (`None`: not served).
+    pub metrics_token: Option<String>,
     /// Citizen registrations per address.
     pub register_limit: AddressThrottle,
     /// The working-day calendar, in memory.
@@ -78,6 +80,10 @@ impl AppState {
             max_connections: config.max_connections,
             trust_proxy: config.trust_proxy,
             track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
+            metrics_token: config
+                .metrics_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
             register_limit: AddressThrottle::new(
                 config.login.registrations_per_address,
                 std::time::Duration::from_secs(3600),
@@ -455,6 +461,7 @@ pub fn server(
         let mut api = api;
         StandardResponses.modify(&mut api);
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", api))
+            .service(crate::metrics::scrape)
             .default_service(web::to(http::no_route))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(
@@ -469,6 +476,7 @@ pub fn server(
                 http::refuse_control_characters,
             ))
             .wrap(actix_web::middleware::from_fn(request_id_header))
+            .wrap(actix_web::middleware::from_fn(crate::metrics::observe))
             .wrap(TracingLogger::<RequestSpan>::new())
     };
     // What `HttpServer` assembles, with each connection wrapped so that the HTTP parser's own

@@ -96,6 +96,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_connections: usize,
+    /// Serve `GET /metrics` (Prometheus) to a scraper sending this as a bearer token (at
+    /// least 32 characters); without it, `/metrics` is not served.
+    #[arg(
+        long,
+        env = "MOTCUA_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -157,6 +166,7 @@ pub struct Config {
     /// How long a request's head (request line and headers) may take to arrive.
     pub head_timeout: Duration,
     pub max_connections: usize,
+    pub metrics_token: Option<SecretString>,
     /// How far the dossier clock runs from the system's: zero, except in tests that act on a
     /// date in the past (not settable from flags or the environment).
     pub clock_offset: chrono::Duration,
@@ -201,6 +211,8 @@ pub enum ConfigError {
     RequestTimeout(u64),
     #[error("MOTCUA_MAX_CONNECTIONS must be between 64 and 1000000 (got {0})")]
     MaxConnections(usize),
+    #[error("MOTCUA_METRICS_TOKEN must be at least 32 characters, not all spaces")]
+    MetricsToken,
 }
 
 const SECRET_FILE: &str = "jwt-secret";
@@ -228,6 +240,13 @@ impl Config {
         }
         if !(64..=1_000_000).contains(&args.max_connections) {
             return Err(ConfigError::MaxConnections(args.max_connections));
+        }
+        if args
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().chars().count() < 32)
+        {
+            return Err(ConfigError::MetricsToken);
         }
         let data_dir = args.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
@@ -273,6 +292,7 @@ impl Config {
             request_timeout: Duration::from_secs(args.request_timeout),
             head_timeout: Duration::from_secs(args.request_timeout.min(10)),
             max_connections: args.max_connections,
+            metrics_token: args.metrics_token.clone().map(SecretString::from),
             clock_offset: chrono::Duration::zero(),
         })
     }

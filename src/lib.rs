@@ -15,6 +15,7 @@ pub mod dossiers;
 pub mod edge;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod simulate;
 pub mod stats;
 pub mod telemetry;

@@ -858,3 +858,82 @@ async fn the_demo_files_realistic_dossiers_through_the_rules() {
         .unwrap();
     assert_eq!(again, total);
 }
+
+/// The value of the series `name{labels}` in a Prometheus text page (0 when absent).
+fn series(page: &str, name_and_labels: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_are_served_to_the_scraper_by_route_template_only() {
+    const TOKEN: &str = "metrics-token-of-at-least-32-characters";
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(TOKEN.to_owned().into())).await;
+    let w = world(&app).await;
+    let scrape = || async {
+        let res = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        res.text().await.unwrap()
+    };
+    // Not public: 404 without the token, or with another.
+    assert_eq!(app.get("/metrics", None).await.status, 404);
+    assert_eq!(app.get("/metrics", Some(&w.admin)).await.status, 404);
+
+    let before = scrape().await;
+    let missing = "01a20560-06fc-7105-bce2-8c0be44bd720";
+    app.get(&format!("/api/v1/dossiers/{missing}"), Some(&w.clerk))
+        .await;
+    assert_eq!(
+        app.login_pair("motcua.backan", "wrong-password")
+            .await
+            .status,
+        401
+    );
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&w.clerk),
+            json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Lò Văn Cường"}, "documents": [0]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let after = scrape().await;
+
+    let by_template =
+        r#"motcua_http_requests_total{method="GET",route="/api/v1/dossiers/{id}",status="404"}"#;
+    assert!(
+        series(&after, by_template) >= series(&before, by_template) + 1.0,
+        "{after}"
+    );
+    assert!(!after.contains(missing), "a raw path reached the metrics");
+    for (name, at_least) in [
+        ("motcua_sign_in_failures_total", 1.0),
+        (r#"motcua_dossier_transitions_total{action="intake"}"#, 1.0),
+    ] {
+        assert!(
+            series(&after, name) >= series(&before, name) + at_least,
+            "{name}: {after}"
+        );
+    }
+    for name in [
+        "motcua_http_request_duration_seconds_bucket",
+        "motcua_db_pool_wait_seconds_count",
+        "motcua_db_pool_connections_max 8",
+        "motcua_db_pool_connections_in_use",
+        "motcua_stats_fold_backlog",
+        "motcua_stats_fold_lag_seconds",
+    ] {
+        assert!(after.contains(name), "{name} missing: {after}");
+    }
+}

@@ -184,6 +184,7 @@ pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
         stats_fold: true,
         request_timeout: 30,
         max_connections: 10_000,
+        metrics_token: None,
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

@@ -74,6 +74,7 @@ pub async fn register_citizen(
 ) -> AppResult<HttpResponse> {
     if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
         if let Some(secs) = state.register_limit.locked_for(ip) {
+            crate::metrics::throttled(crate::metrics::Throttle::Registration);
             return Err(AppError::TooManyRequests {
                 retry_after_secs: secs,
             });

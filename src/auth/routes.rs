@@ -94,6 +94,7 @@ pub async fn login(
     }
     let ip = client_address(&state, &req);
     if let Some(secs) = ip.and_then(|ip| state.address_throttle.locked_for(ip)) {
+        crate::metrics::throttled(crate::metrics::Throttle::Address);
         return Err(AppError::TooManyRequests {
             retry_after_secs: secs,
         });
@@ -111,6 +112,7 @@ pub async fn login(
             .filter(|t| *t > Utc::now())
         {
             let secs = (until - Utc::now()).num_seconds().max(1);
+            crate::metrics::throttled(crate::metrics::Throttle::Account);
             return Err(AppError::TooManyRequests {
                 retry_after_secs: secs.unsigned_abs(),
             });
@@ -132,6 +134,7 @@ pub async fn login(
     .await?;
     let known_id = user.as_ref().map(UserRow::uuid);
     let Some(user) = user.filter(|_| ok) else {
+        crate::metrics::sign_in_failed();
         if let Some(ip) = ip {
             state.address_throttle.record(ip);
         }

@@ -169,13 +169,13 @@ impl Db {
 
     /// `read` for code that is already off the async executor (CLI commands, seeding).
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.checkout()?;
         f(&mut conn)
     }
 
     /// `write` for code that is already off the async executor (CLI commands, seeding).
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.checkout()?;
         let _guard = match self.backend {
             BackendKind::Sqlite => {
                 Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner()))
@@ -183,6 +183,27 @@ impl Db {
             BackendKind::Postgres => None,
         };
         conn.transaction(|c| f(c))
+    }
+
+    /// A pooled connection, the wait for it timed (`motcua_db_pool_wait_seconds`).
+    fn checkout(
+        &self,
+    ) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<DbConn>>, diesel::r2d2::PoolError>
+    {
+        let started = std::time::Instant::now();
+        let conn = self.pool.get();
+        crate::metrics::pool_waited(started);
+        conn
+    }
+
+    /// How many connections are open and idle now.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    /// The pool's size.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.max_size()
     }
 
     /// A cheap round trip, for `/health/ready`.

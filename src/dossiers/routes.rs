@@ -93,6 +93,7 @@ pub async fn file_dossier(
         })
         .await?;
     let mut res = if created {
+        crate::metrics::transition("file");
         HttpResponse::Created()
     } else {
         HttpResponse::Ok()
@@ -175,6 +176,7 @@ pub async fn intake(
             service::view_row(c, &cal, &caller, &row, now)
         })
         .await?;
+    crate::metrics::transition("intake");
     Ok(HttpResponse::Created().json(row))
 }
 
@@ -410,6 +412,7 @@ async fn act(
             service::view_row(c, &cal, &caller, &row, now)
         })
         .await?;
+    crate::metrics::transition(action.as_str());
     Ok(web::Json(row))
 }
 
@@ -676,6 +679,7 @@ pub async fn track(
 ) -> AppResult<web::Json<Tracking>> {
     if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
         if let Some(secs) = state.track_limit.locked_for(ip) {
+            crate::metrics::throttled(crate::metrics::Throttle::Tracking);
             return Err(AppError::TooManyRequests {
                 retry_after_secs: secs,
             });

@@ -390,6 +390,11 @@ pub fn fold_pending(conn: &mut DbConn, limit: i64) -> AppResult<usize> {
     Ok(marks.len())
 }
 
+/// How many changes wait to be folded (`motcua_stats_fold_backlog`).
+pub fn backlog(conn: &mut DbConn) -> AppResult<i64> {
+    Ok(stat_dirty::table.count().get_result(conn)?)
+}
+
 /// Folds every pending mark, `batch` at a time, telling `progress` the running count; then,
 /// on PostgreSQL, vacuums the mark queue and refreshes the buckets' statistics, so that
 /// reports right after a bulk load do not walk the dead rows it left. Returns the marks folded.
@@ -832,7 +837,10 @@ pub async fn fold_continuously(db: crate::db::Db) {
     loop {
         match db.write(|c| fold_pending(c, 500)).await {
             Ok(n) if n > 0 => actix_web::rt::task::yield_now().await,
-            Ok(_) => actix_web::rt::time::sleep(Duration::from_millis(250)).await,
+            Ok(_) => {
+                crate::metrics::fold_caught_up();
+                actix_web::rt::time::sleep(Duration::from_millis(250)).await
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "folding changes into the statistics failed");
                 actix_web::rt::time::sleep(Duration::from_secs(2)).await;

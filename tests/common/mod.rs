@@ -70,6 +70,7 @@ fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
         stats_fold: true,
         request_timeout: 30,
         max_connections: 10_000,
+        metrics_token: None,
     }
 }
 
