@@ -9,65 +9,49 @@ use base64::Engine;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 
-/// Options shared by every subcommand (`motcua --help` lists them with their variables).
+/// Where the data is, and the log: what every command that touches the database takes.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
+pub struct StoreArgs {
     /// Database: `sqlite://PATH` (default: `DATA_DIR/motcua.db`) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "MOTCUA_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub bind: String,
     /// Directory for the SQLite database, the generated JWT secret and documents.
-    #[arg(
-        long,
-        env = "MOTCUA_DATA_DIR",
-        default_value = "motcua-data",
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_DATA_DIR", default_value = "motcua-data")]
     pub data_dir: PathBuf,
-    /// HS256 signing secret, at least 32 bytes. Generated and kept in DATA_DIR if unset;
-    /// every instance behind one load balancer must share it.
-    #[arg(long, env = "MOTCUA_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
     /// Log filter, in `tracing` EnvFilter syntax (e.g. `info`, `motcua=debug,info`).
-    #[arg(long, env = "MOTCUA_LOG", default_value = "info", global = true)]
+    #[arg(long, env = "MOTCUA_LOG", default_value = "info")]
     pub log: String,
     /// Log format.
-    #[arg(
-        long,
-        env = "MOTCUA_LOG_FORMAT",
-        value_enum,
-        default_value = "pretty",
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Database connections per instance.
-    #[arg(long, env = "MOTCUA_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(long, env = "MOTCUA_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
+    /// Where uploaded documents are kept (content-addressed); default DATA_DIR/documents.
+    /// Instances behind one load balancer must share it.
+    #[arg(long, env = "MOTCUA_DOCUMENTS_DIR")]
+    pub documents_dir: Option<PathBuf>,
+}
+
+/// What only the HTTP service takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "MOTCUA_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// HS256 signing secret, at least 32 bytes. Generated and kept in DATA_DIR if unset;
+    /// every instance behind one load balancer must share it.
+    #[arg(long, env = "MOTCUA_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "MOTCUA_WORKERS", global = true)]
+    #[arg(long, env = "MOTCUA_WORKERS")]
     pub workers: Option<usize>,
     /// Take the client address from `Forwarded` / `X-Forwarded-For` (only behind a proxy that
     /// sets them; otherwise clients could pick their own address).
-    #[arg(long, env = "MOTCUA_TRUST_PROXY", global = true)]
+    #[arg(long, env = "MOTCUA_TRUST_PROXY")]
     pub trust_proxy: bool,
-    /// Where uploaded documents are kept (content-addressed); default DATA_DIR/documents.
-    /// Instances behind one load balancer must share it.
-    #[arg(long, env = "MOTCUA_DOCUMENTS_DIR", global = true)]
-    pub documents_dir: Option<PathBuf>,
     /// Largest document upload, in MiB.
-    #[arg(
-        long,
-        env = "MOTCUA_MAX_UPLOAD_MB",
-        default_value_t = 20,
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_MAX_UPLOAD_MB", default_value_t = 20)]
     pub max_upload_mb: u64,
     /// Whether this instance folds changes into the statistics' buckets (`true`: one
     /// instance at a time does, whichever gets the lock). Reports stay exact either way.
@@ -75,36 +59,40 @@ pub struct ConfigArgs {
         long,
         env = "MOTCUA_STATS_FOLD",
         default_value_t = true,
-        action = clap::ArgAction::Set,
-        global = true
+        action = clap::ArgAction::Set
     )]
     pub stats_fold: bool,
     /// Seconds a request's body may take to arrive, once its head has; then 408. Uploads
     /// may take this long between two pieces, and twenty times it in all.
-    #[arg(
-        long,
-        env = "MOTCUA_REQUEST_TIMEOUT",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
     /// Open connections per instance; past it new ones wait in the listen queue.
-    #[arg(
-        long,
-        env = "MOTCUA_MAX_CONNECTIONS",
-        default_value_t = 10_000,
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
     /// Serve `GET /metrics` (Prometheus) to a scraper sending this as a bearer token (at
     /// least 32 characters); without it, `/metrics` is not served.
-    #[arg(
-        long,
-        env = "MOTCUA_METRICS_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "MOTCUA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+}
+
+impl ServeArgs {
+    /// The service's settings from the environment and the defaults alone, for commands that
+    /// take no service flags but build the service's state (`simulate`, the demo).
+    pub fn from_env() -> Result<ServeArgs, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        <Only as clap::Parser>::try_parse_from(["motcua"]).map(|o| o.serve)
+    }
+}
+
+/// Everything a `Config` is made from.
+#[derive(Debug, Clone)]
+pub struct ConfigArgs {
+    pub store: StoreArgs,
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,7 +180,7 @@ pub enum ConfigError {
     Bind(String),
     #[error("DATABASE_URL must start with sqlite:// or postgres:// (got a value starting `{0}`)")]
     DatabaseUrl(String),
-    #[error("MOTCUA_JWT_SECRET must be at least 32 bytes (got {0})")]
+    #[error("MOTCUA_JWT_SECRET must hold at least 32 bytes other than spaces, of at least 8 different characters (got {0} such bytes); generate one with `openssl rand -base64 48`")]
     ShortSecret(usize),
     #[error("MOTCUA_DB_POOL_SIZE must be between 1 and 512")]
     PoolSize,
@@ -221,47 +209,53 @@ impl Config {
     /// Validates the arguments, creating the data dir and, if needed, the JWT secret file.
     pub fn from_args(args: &ConfigArgs) -> Result<Config, ConfigError> {
         let bind: SocketAddr = args
+            .serve
             .bind
             .parse()
-            .map_err(|_| ConfigError::Bind(args.bind.clone()))?;
-        if !(1..=512).contains(&args.db_pool_size) {
+            .map_err(|_| ConfigError::Bind(args.serve.bind.clone()))?;
+        if !(1..=512).contains(&args.store.db_pool_size) {
             return Err(ConfigError::PoolSize);
         }
-        if let Some(w) = args.workers.filter(|w| !(1..=256).contains(w)) {
+        if let Some(w) = args.serve.workers.filter(|w| !(1..=256).contains(w)) {
             return Err(ConfigError::Workers(w));
         }
-        tracing_subscriber::EnvFilter::try_new(&args.log)
-            .map_err(|_| ConfigError::LogFilter(args.log.clone()))?;
-        if !(1..=1024).contains(&args.max_upload_mb) {
-            return Err(ConfigError::UploadLimit(args.max_upload_mb));
+        tracing_subscriber::EnvFilter::try_new(&args.store.log)
+            .map_err(|_| ConfigError::LogFilter(args.store.log.clone()))?;
+        if !(1..=1024).contains(&args.serve.max_upload_mb) {
+            return Err(ConfigError::UploadLimit(args.serve.max_upload_mb));
         }
-        if !(1..=600).contains(&args.request_timeout) {
-            return Err(ConfigError::RequestTimeout(args.request_timeout));
+        if !(1..=600).contains(&args.serve.request_timeout) {
+            return Err(ConfigError::RequestTimeout(args.serve.request_timeout));
         }
-        if !(64..=1_000_000).contains(&args.max_connections) {
-            return Err(ConfigError::MaxConnections(args.max_connections));
+        if !(64..=1_000_000).contains(&args.serve.max_connections) {
+            return Err(ConfigError::MaxConnections(args.serve.max_connections));
         }
         if args
+            .serve
             .metrics_token
             .as_deref()
             .is_some_and(|t| t.trim().chars().count() < 32)
         {
             return Err(ConfigError::MetricsToken);
         }
-        let data_dir = args.data_dir.clone();
+        let data_dir = args.store.data_dir.clone();
         std::fs::create_dir_all(&data_dir).map_err(|source| ConfigError::DataDir {
             path: data_dir.clone(),
             source,
         })?;
-        let database_url = match &args.database_url {
+        let database_url = match &args.store.database_url {
             Some(url) if url.starts_with("sqlite:") || is_postgres(url) => url.clone(),
             Some(url) => {
                 return Err(ConfigError::DatabaseUrl(url.chars().take(12).collect()));
             }
             None => format!("sqlite://{}", data_dir.join("motcua.db").display()),
         };
-        let jwt_secret = match &args.jwt_secret {
-            Some(s) if s.len() < 32 => return Err(ConfigError::ShortSecret(s.len())),
+        let jwt_secret = match &args.serve.jwt_secret {
+            Some(s) if !strong_enough(s) => {
+                return Err(ConfigError::ShortSecret(
+                    s.bytes().filter(|b| !b.is_ascii_whitespace()).count(),
+                ))
+            }
             Some(s) => s.as_bytes().to_vec(),
             None => load_or_create_secret(&data_dir).map_err(|source| ConfigError::DataDir {
                 path: data_dir.clone(),
@@ -269,6 +263,7 @@ impl Config {
             })?,
         };
         let documents_dir = args
+            .store
             .documents_dir
             .clone()
             .unwrap_or_else(|| data_dir.join("documents"));
@@ -277,22 +272,22 @@ impl Config {
             bind,
             data_dir,
             jwt_secret: SecretBox::new(Box::new(jwt_secret)),
-            log: args.log.clone(),
-            log_format: args.log_format,
-            db_pool_size: args.db_pool_size,
-            workers: args.workers,
-            trust_proxy: args.trust_proxy,
+            log: args.store.log.clone(),
+            log_format: args.store.log_format,
+            db_pool_size: args.store.db_pool_size,
+            workers: args.serve.workers,
+            trust_proxy: args.serve.trust_proxy,
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
             max_json_bytes: 256 * 1024,
             documents_dir,
-            max_upload_bytes: args.max_upload_mb * 1024 * 1024,
+            max_upload_bytes: args.serve.max_upload_mb * 1024 * 1024,
             login: LoginPolicy::default(),
-            stats_fold: args.stats_fold,
-            request_timeout: Duration::from_secs(args.request_timeout),
-            head_timeout: Duration::from_secs(args.request_timeout.min(10)),
-            max_connections: args.max_connections,
-            metrics_token: args.metrics_token.clone().map(SecretString::from),
+            stats_fold: args.serve.stats_fold,
+            request_timeout: Duration::from_secs(args.serve.request_timeout),
+            head_timeout: Duration::from_secs(args.serve.request_timeout.min(10)),
+            max_connections: args.serve.max_connections,
+            metrics_token: args.serve.metrics_token.clone().map(SecretString::from),
             clock_offset: chrono::Duration::zero(),
         })
     }
@@ -304,6 +299,17 @@ impl Config {
             "sqlite"
         }
     }
+}
+
+/// A signing secret worth the name: 32 bytes or more that are not white space, and not one
+/// short pattern repeated (at least 8 different characters).
+fn strong_enough(secret: &str) -> bool {
+    let bearing: Vec<u8> = secret
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let distinct: std::collections::BTreeSet<u8> = bearing.iter().copied().collect();
+    bearing.len() >= 32 && distinct.len() >= 8
 }
 
 fn is_postgres(url: &str) -> bool {
@@ -348,13 +354,19 @@ mod tests {
     #[derive(Parser)]
     struct Cli {
         #[command(flatten)]
-        args: ConfigArgs,
+        store: StoreArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
     }
 
     fn args(extra: &[&str], dir: &Path) -> ConfigArgs {
         let mut v = vec!["motcua", "--data-dir", dir.to_str().unwrap_or_default()];
         v.extend_from_slice(extra);
-        Cli::parse_from(v).args
+        let cli = Cli::parse_from(v);
+        ConfigArgs {
+            store: cli.store,
+            serve: cli.serve,
+        }
     }
 
     #[test]
@@ -392,6 +404,25 @@ mod tests {
             Config::from_args(&args(&["--jwt-secret", "short"], dir.path())),
             Err(ConfigError::ShortSecret(5))
         ));
+        let spaces = " ".repeat(64);
+        for weak in [
+            spaces.as_str(),
+            "abababababababababababababababababababab",
+            "a b c d e f g h i j k l m n o p q r s t u v",
+        ] {
+            assert!(
+                matches!(
+                    Config::from_args(&args(&["--jwt-secret", weak], dir.path())),
+                    Err(ConfigError::ShortSecret(_))
+                ),
+                "{weak:?} accepted"
+            );
+        }
+        assert!(Config::from_args(&args(
+            &["--jwt-secret", "Zq3v9XkP2mLr7Tn4Wb8Yc1Hd6Jf0Gs5E"],
+            dir.path()
+        ))
+        .is_ok());
         assert!(matches!(
             Config::from_args(&args(&["--bind", "nowhere"], dir.path())),
             Err(ConfigError::Bind(_))

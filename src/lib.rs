@@ -37,7 +37,9 @@ pub fn open_db(config: &Config) -> Result<Db, db::DbSetupError> {
 
 /// Serves on the configured address until SIGINT/SIGTERM, then drains in-flight requests.
 pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.bind)?;
+    let listener = TcpListener::bind(config.bind).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind))
+    })?;
     let workers = config
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));

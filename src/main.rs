@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use motcua::accounts::model::{self, Role};
 use motcua::accounts::store::{self as users, NewUser};
 use motcua::auth::password;
-use motcua::config::{Config, ConfigArgs};
+use motcua::config::{Config, ConfigArgs, ServeArgs, StoreArgs};
 use motcua::error::{AppError, Validator};
 use motcua::{catalogue, demo, open_db, telemetry};
 
@@ -16,12 +16,19 @@ use motcua::{catalogue, demo, open_db, telemetry};
 #[command(
     name = "motcua",
     version,
-    about = "Một cửa điện tử: the one-stop administrative-procedure backend"
+    about = "Một cửa điện tử: the one-stop administrative-procedure backend",
+    long_about = "Một cửa điện tử: the one-stop administrative-procedure backend.\n\n\
+With no command, serves HTTP (as `motcua serve`): the flags below are `serve`'s. Each \
+command's --help lists its own flags; every flag can also be set by the environment variable \
+shown with it.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(flatten)]
-    config: ConfigArgs,
-    /// With no command (`serve` is the default): load the demo province and print its accounts.
+    store: StoreArgs,
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Load the demo province (Bắc Kạn → Thái Nguyên, real procedures) and print its accounts.
     #[arg(long)]
     demo: bool,
     #[command(subcommand)]
@@ -32,30 +39,53 @@ struct Cli {
 enum Command {
     /// Run the HTTP service (the default).
     Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
         /// Load the demo province (Bắc Kạn → Thái Nguyên, real procedures) and print its accounts.
         #[arg(long)]
         demo: bool,
     },
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Create an administrator. The password is read from MOTCUA_ADMIN_PASSWORD, else from stdin.
     CreateAdmin {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The administrator's user name (3–64 of a-z, 0-9, '.', '_', '-').
         #[arg(long)]
         username: String,
+        /// The name shown for the account.
         #[arg(long, default_value = "Quản trị hệ thống")]
         full_name: String,
     },
     /// Import a catalogue of procedures from a JSON file (idempotent: changes make new versions).
-    ImportProcedures { file: std::path::PathBuf },
+    ImportProcedures {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The catalogue, shaped like data/seed/procedures-*.json.
+        file: std::path::PathBuf,
+    },
     /// Load a year's days off, compensatory days off and working Saturdays from a CSV file
     /// shaped like data/seed/holidays-vn.csv (`date,kind,name`); running services pick it up
     /// within seconds. Due dates in years not loaded are provisional.
-    ImportCalendar { file: std::path::PathBuf },
+    ImportCalendar {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The days, `date,kind,name` per line.
+        file: std::path::PathBuf,
+    },
     /// Apply a reorganisation from a CSV shaped like data/seed/units-2025-successors.csv
     /// (`old_code,new_code[,staff]`): each old unit retires the day before DATE, its open
     /// dossiers, staff (re-homed, or `disable`d) and agencies go to the new one. One
     /// transaction; prints what moves as a table.
     Reorganise {
+        #[command(flatten)]
+        store: StoreArgs,
         /// The plan: `old_code,new_code[,staff]` per retired unit.
         #[arg(long)]
         plan: std::path::PathBuf,
@@ -74,15 +104,19 @@ enum Command {
     /// Fill the database with a simulated year of a province's dossiers, filed and processed
     /// through the service (deterministic for a seed), then fold them into the statistics.
     Simulate {
+        #[command(flatten)]
+        store: StoreArgs,
         /// The province's code as in force on 1 January of the year: 06 (Bắc Kạn, 3 levels,
         /// until mid-2025) or 19 (Thái Nguyên, 2 levels, from 1 July 2025).
         #[arg(long, default_value = "06")]
         province: String,
+        /// The calendar year simulated.
         #[arg(long, default_value_t = 2024)]
         year: i32,
         /// How many dossiers (the seed province received 149,016 in a year).
         #[arg(long, default_value_t = 149_016)]
         dossiers: usize,
+        /// The random seed: the same seed gives the same year.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Dossiers per transaction (default 200; 5,000 with `--bulk`).
@@ -103,9 +137,30 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The storage flags the command took (`None`: it needs no database).
+    fn store(&self) -> Option<&StoreArgs> {
+        match self {
+            Command::Serve { store, .. }
+            | Command::Migrate { store }
+            | Command::CreateAdmin { store, .. }
+            | Command::ImportProcedures { store, .. }
+            | Command::ImportCalendar { store, .. }
+            | Command::Reorganise { store, .. }
+            | Command::Simulate { store, .. } => Some(store),
+            Command::Openapi => None,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
+    let command = cli.command.unwrap_or(Command::Serve {
+        store: cli.store,
+        serve: cli.serve,
+        demo: cli.demo,
+    });
+    let Some(store) = command.store().cloned() else {
         return match serde_json::to_string_pretty(&motcua::app::openapi()) {
             Ok(s) => {
                 println!("{s}");
@@ -113,8 +168,19 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(&e),
         };
-    }
-    let config = match Config::from_args(&cli.config) {
+    };
+    let service_args = match &command {
+        Command::Serve { serve, .. } => Ok(serve.clone()),
+        _ => ServeArgs::from_env(),
+    };
+    let service_args = match service_args {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let config = match Config::from_args(&ConfigArgs {
+        store,
+        serve: service_args,
+    }) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
@@ -123,27 +189,40 @@ fn main() -> ExitCode {
         Ok(db) => db,
         Err(e) => return fail(&e),
     };
-    let result: Result<(), Box<dyn std::error::Error>> =
-        match cli.command.unwrap_or(Command::Serve { demo: cli.demo }) {
-            Command::Serve { demo } => serve(config, db, demo || cli.demo),
-            Command::Migrate => {
-                println!("database is up to date ({})", config.backend_name());
-                Ok(())
-            }
-            Command::CreateAdmin {
-                username,
-                full_name,
-            } => create_admin(&db, &username, &full_name),
-            Command::ImportProcedures { file } => import(&db, &file),
-            Command::ImportCalendar { file } => import_calendar(&db, &file),
-            Command::Reorganise {
-                plan,
-                on,
-                dry_run,
-                name,
-            } => reorganise(&db, &plan, on, dry_run, name),
-            Command::Openapi => Ok(()),
-            Command::Simulate {
+    let result: Result<(), Box<dyn std::error::Error>> = match command {
+        Command::Serve { demo, .. } => serve(config, db, demo),
+        Command::Migrate { .. } => {
+            println!("database is up to date ({})", config.backend_name());
+            Ok(())
+        }
+        Command::CreateAdmin {
+            username,
+            full_name,
+            ..
+        } => create_admin(&db, &username, &full_name),
+        Command::ImportProcedures { file, .. } => import(&db, &file),
+        Command::ImportCalendar { file, .. } => import_calendar(&db, &file),
+        Command::Reorganise {
+            plan,
+            on,
+            dry_run,
+            name,
+            ..
+        } => reorganise(&db, &plan, on, dry_run, name),
+        Command::Openapi => Ok(()),
+        Command::Simulate {
+            province,
+            year,
+            dossiers,
+            seed,
+            batch,
+            bulk,
+            model_provinces,
+            jobs,
+            ..
+        } => simulate(
+            &db,
+            Simulation {
                 province,
                 year,
                 dossiers,
@@ -152,20 +231,9 @@ fn main() -> ExitCode {
                 bulk,
                 model_provinces,
                 jobs,
-            } => simulate(
-                &db,
-                Simulation {
-                    province,
-                    year,
-                    dossiers,
-                    seed,
-                    batch,
-                    bulk,
-                    model_provinces,
-                    jobs,
-                },
-            ),
-        };
+            },
+        ),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e.as_ref()),

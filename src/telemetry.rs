@@ -12,19 +12,34 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber; a second call (tests) is a no-op.
+/// Installs the global subscriber; a second call (tests) is a no-op. Colours only on a
+/// terminal: a log file or journald gets plain text.
 pub fn init(filter: &str, format: LogFormat) {
-    init_with_writer(filter, format, std::io::stdout);
+    use std::io::IsTerminal;
+    install(
+        filter,
+        format,
+        std::io::stdout,
+        std::io::stdout().is_terminal(),
+    );
 }
 
-/// As `init`, writing to `writer` (tests capture logs this way).
+/// As `init`, writing to `writer` without colours (tests capture logs this way).
 pub fn init_with_writer<W>(filter: &str, format: LogFormat, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    install(filter, format, writer, false);
+}
+
+fn install<W>(filter: &str, format: LogFormat, writer: W, ansi: bool)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder.json().with_current_span(true).try_init(),

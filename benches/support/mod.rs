@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use motcua::config::{Config, ConfigArgs, LogFormat};
+use motcua::config::{Config, ConfigArgs, LogFormat, ServeArgs, StoreArgs};
 
 pub const CONNECTIONS: usize = 32;
 
@@ -170,21 +170,25 @@ impl Drop for Server {
 pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let args = ConfigArgs {
-        database_url: Some(url.to_owned()),
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        jwt_secret: Some("bench-secret-bench-secret-bench-secret".into()),
-        log: "warn".into(),
-        log_format: LogFormat::Pretty,
-        db_pool_size: 16,
-        workers: None,
-        trust_proxy: false,
-        documents_dir: None,
-        max_upload_mb: 20,
-        stats_fold: true,
-        request_timeout: 30,
-        max_connections: 10_000,
-        metrics_token: None,
+        store: StoreArgs {
+            database_url: Some(url.to_owned()),
+            data_dir: dir.path().to_path_buf(),
+            log: "warn".into(),
+            log_format: LogFormat::Pretty,
+            db_pool_size: 16,
+            documents_dir: None,
+        },
+        serve: ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: Some("bench-secret-bench-secret-bench-secret".into()),
+            workers: None,
+            trust_proxy: false,
+            max_upload_mb: 20,
+            stats_fold: true,
+            request_timeout: 30,
+            max_connections: 10_000,
+            metrics_token: None,
+        },
     };
     let mut config = Config::from_args(&args).unwrap();
     // Sign-in is measured for throughput; the throttle is tested elsewhere.

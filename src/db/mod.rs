@@ -50,6 +50,32 @@ fn sqlite_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
+/// Creates the SQLite file with mode 0600 if it does not exist yet (it holds personal data;
+/// SQLite gives its -wal and -shm files the same mode). `:memory:` and URIs are left alone.
+fn create_private(path: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `host:port/database` of a PostgreSQL URL, without the user or password.
+fn postgres_place(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -76,8 +102,17 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
-    #[error("cannot open the database: {0}")]
-    Connect(#[from] diesel::ConnectionError),
+    #[error("cannot open the database {place}: {source}")]
+    Connect {
+        /// The SQLite file, or the PostgreSQL server (host, port, database; no password).
+        place: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot create the database file {path}: {source}")]
+    CreateFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot prepare the database: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("cannot create the connection pool: {0}")]
@@ -104,8 +139,19 @@ impl Db {
             BackendKind::Sqlite => sqlite_path(url).to_owned(),
             BackendKind::Postgres => url.to_owned(),
         };
+        let place = match backend {
+            BackendKind::Sqlite => conn_url.clone(),
+            BackendKind::Postgres => postgres_place(&conn_url),
+        };
+        if backend == BackendKind::Sqlite {
+            create_private(&conn_url).map_err(|source| DbSetupError::CreateFile {
+                path: conn_url.clone(),
+                source,
+            })?;
+        }
         {
-            let mut conn = establish(backend, &conn_url)?;
+            let mut conn = establish(backend, &conn_url)
+                .map_err(|source| DbSetupError::Connect { place, source })?;
             if let DbConn::Sqlite(c) = &mut conn {
                 c.batch_execute("PRAGMA journal_mode = WAL;")?;
             }

@@ -11,7 +11,7 @@ use diesel::Connection;
 use motcua::accounts::model::Role;
 use motcua::accounts::store::{self as users, NewUser};
 use motcua::auth::password;
-use motcua::config::{Config, ConfigArgs, LogFormat};
+use motcua::config::{Config, ConfigArgs, LogFormat, ServeArgs, StoreArgs};
 use motcua::db::Db;
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
@@ -56,21 +56,25 @@ impl Resp {
 
 fn config_args(dir: &std::path::Path, url: &str) -> ConfigArgs {
     ConfigArgs {
-        database_url: Some(url.to_owned()),
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.to_path_buf(),
-        jwt_secret: Some(SECRET.into()),
-        log: "warn".into(),
-        log_format: LogFormat::Pretty,
-        db_pool_size: 8,
-        workers: Some(2),
-        trust_proxy: false,
-        documents_dir: None,
-        max_upload_mb: 20,
-        stats_fold: true,
-        request_timeout: 30,
-        max_connections: 10_000,
-        metrics_token: None,
+        store: StoreArgs {
+            database_url: Some(url.to_owned()),
+            data_dir: dir.to_path_buf(),
+            log: "warn".into(),
+            log_format: LogFormat::Pretty,
+            db_pool_size: 8,
+            documents_dir: None,
+        },
+        serve: ServeArgs {
+            bind: "127.0.0.1:0".into(),
+            jwt_secret: Some(SECRET.into()),
+            workers: Some(2),
+            trust_proxy: false,
+            max_upload_mb: 20,
+            stats_fold: true,
+            request_timeout: 30,
+            max_connections: 10_000,
+            metrics_token: None,
+        },
     }
 }
 
