@@ -16,6 +16,7 @@ pub mod edge;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod ops;
 pub mod simulate;
 pub mod stats;
 pub mod telemetry;

@@ -99,6 +99,25 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Copy the database and the documents into DIR (new or empty) while the service runs:
+    /// SQLite through `VACUUM INTO` (a consistent snapshot); on PostgreSQL the documents
+    /// only, with the `pg_dump` command to run beside it. Writes DIR/backup.json.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where the copy goes (must be new or empty).
+        dir: std::path::PathBuf,
+    },
+    /// Verify the installation: each dossier's state is its last event's, each document's
+    /// file is there with its SHA-256, the statistics equal a refold of every dossier; list
+    /// files no record refers to. Exit status 1 when anything is wrong.
+    Check {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Remove the listed orphan files older than a day.
+        #[arg(long)]
+        repair_orphans: bool,
+    },
     /// Print the OpenAPI document generated from the code.
     Openapi,
     /// Fill the database with a simulated year of a province's dossiers, filed and processed
@@ -147,6 +166,8 @@ impl Command {
             | Command::ImportProcedures { store, .. }
             | Command::ImportCalendar { store, .. }
             | Command::Reorganise { store, .. }
+            | Command::Backup { store, .. }
+            | Command::Check { store, .. }
             | Command::Simulate { store, .. } => Some(store),
             Command::Openapi => None,
         }
@@ -209,6 +230,14 @@ fn main() -> ExitCode {
             name,
             ..
         } => reorganise(&db, &plan, on, dry_run, name),
+        Command::Backup { dir, .. } => backup(&config, &db, &dir),
+        Command::Check { repair_orphans, .. } => {
+            return match check(&config, &db, repair_orphans) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => fail(e.as_ref()),
+            };
+        }
         Command::Openapi => Ok(()),
         Command::Simulate {
             province,
@@ -400,6 +429,85 @@ fn reorganise(
         .map_err(describe)?;
     print!("{}", reorganise::table(&outcome));
     Ok(())
+}
+
+fn documents(config: &Config) -> motcua::blobs::BlobStore {
+    motcua::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes)
+}
+
+fn backup(
+    config: &Config,
+    db: &motcua::db::Db,
+    dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let report = motcua::ops::backup(db, &documents(config), dir).map_err(describe)?;
+    match &report.database {
+        Some(path) => println!("database copied to {}", path.display()),
+        None => println!(
+            "PostgreSQL: the documents are copied; take the database beside them with\n  \
+             pg_dump --format=custom --file={}/motcua.pgdump \"$DATABASE_URL\"\n\
+             (restore: pg_restore --clean --if-exists --dbname=\"$DATABASE_URL\" motcua.pgdump)",
+            dir.display()
+        ),
+    }
+    println!(
+        "{} documents ({} bytes) copied to {}",
+        report.documents,
+        report.document_bytes,
+        dir.join("documents").display()
+    );
+    Ok(())
+}
+
+/// Prints what `check` found; `Ok(true)` when nothing is wrong.
+fn check(
+    config: &Config,
+    db: &motcua::db::Db,
+    repair_orphans: bool,
+) -> Result<bool, Box<dyn std::error::Error>> {
+    let r = motcua::ops::check(db, &documents(config), repair_orphans).map_err(describe)?;
+    println!(
+        "{} dossiers, {} document records checked",
+        r.dossiers, r.documents
+    );
+    let sections: [(&str, &Vec<String>); 6] = [
+        (
+            "dossiers whose state is not their last event's",
+            &r.state_mismatches,
+        ),
+        ("documents whose file is missing", &r.missing_files),
+        (
+            "documents whose file does not match its SHA-256",
+            &r.corrupt_files,
+        ),
+        (
+            "dossiers folded into the statistics with a stale contribution",
+            &r.stale_folds,
+        ),
+        (
+            "statistics buckets that differ from a refold",
+            &r.wrong_buckets,
+        ),
+        ("orphan files (no record refers to them)", &r.orphans),
+    ];
+    for (what, items) in sections {
+        println!("{what}: {}", items.len());
+        for item in items.iter().take(20) {
+            println!("  {item}");
+        }
+        if items.len() > 20 {
+            println!("  … and {} more", items.len() - 20);
+        }
+    }
+    if repair_orphans {
+        println!(
+            "orphan files older than a day removed: {}",
+            r.orphans_removed
+        );
+    }
+    let faults = r.faults();
+    println!("{}", if faults == 0 { "OK" } else { "FAULTS FOUND" });
+    Ok(faults == 0)
 }
 
 /// `motcua simulate`'s arguments.

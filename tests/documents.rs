@@ -507,3 +507,207 @@ async fn an_upload_that_stops_arriving_is_answered_408_and_stores_nothing() {
         .await;
     assert_eq!(docs.body.as_array().unwrap().len(), 0);
 }
+
+/// Files online, receives and attaches a copy, `rounds` times; returns each dossier's id and
+/// the version its last acknowledged change left it at.
+async fn write_load(app: &TestApp, w: &World, rounds: usize, tag: usize) -> Vec<(String, i64)> {
+    let mut acked = Vec::new();
+    for i in 0..rounds {
+        let id = file_online(app, w).await;
+        let r = app
+            .post(
+                &format!("/api/v1/dossiers/{id}/receive"),
+                Some(&w.clerk),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = upload(
+            app,
+            &w.clerk,
+            &id,
+            "kind=application&required_index=0&digitised=true",
+            "application/pdf",
+            pdf(&format!("bản sao {tag}-{i}")),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let version = dossier(app, &w.clerk, &id).await["version"]
+            .as_i64()
+            .unwrap();
+        acked.push((id, version));
+    }
+    acked
+}
+
+#[tokio::test]
+async fn a_backup_taken_under_load_restores_every_acknowledged_change_and_checks_clean() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let before = write_load(&app, &w, 4, 0).await;
+    // Writers keep going while the backup runs.
+    let load = async {
+        let mut all = Vec::new();
+        for tag in 1..=3 {
+            all.extend(write_load(&app, &w, 3, tag).await);
+        }
+        all
+    };
+    let backup_dir = tempfile::tempdir().unwrap();
+    let target = backup_dir.path().join("copy");
+    let (db, blobs) = (app.db.clone(), app.state.blobs.root().to_owned());
+    let take = {
+        let target = target.clone();
+        tokio::task::spawn_blocking(move || {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            let store = motcua::blobs::BlobStore::new(&blobs, 1 << 20);
+            motcua::ops::backup(&db, &store, &target).unwrap()
+        })
+    };
+    let (during, report) = tokio::join!(load, take);
+    let report = report.unwrap();
+    assert!(report.documents >= before.len(), "{report:?}");
+
+    // The live installation checks clean, after the load as during it.
+    let db = app.db.clone();
+    let blobs = app.state.blobs.root().to_owned();
+    let live = tokio::task::spawn_blocking(move || {
+        motcua::ops::check(&db, &motcua::blobs::BlobStore::new(&blobs, 1 << 20), false).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(live.faults(), 0, "{live:?}");
+    assert_eq!(live.dossiers, before.len() + during.len());
+
+    if app.backend != "sqlite" {
+        // On PostgreSQL the database is taken by pg_dump; the documents were copied.
+        assert!(report.database.is_none());
+        return;
+    }
+    // Restore into a fresh directory and serve from it.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(target.join("motcua.db"), restored.path().join("motcua.db")).unwrap();
+    let docs = restored.path().join("documents");
+    copy_tree(&target.join("documents"), &docs);
+    let url = format!("sqlite://{}", restored.path().join("motcua.db").display());
+    let again = TestApp::spawn_with(|c| {
+        c.database_url = url.clone().into();
+        c.documents_dir = docs.clone();
+    })
+    .await;
+    let clerk = again.login("clerk", "clerk-mat-khau-1").await;
+    for (id, version) in &before {
+        let d = dossier(&again, &clerk, id).await;
+        assert!(d["version"].as_i64().unwrap() >= *version, "{id}: {d}");
+        let files = again
+            .get(&format!("/api/v1/dossiers/{id}/documents"), Some(&clerk))
+            .await;
+        let doc = files.body[0]["id"].as_str().unwrap();
+        let file = again
+            .client
+            .get(format!(
+                "{}/api/v1/dossiers/{id}/documents/{doc}",
+                again.base
+            ))
+            .bearer_auth(&clerk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.status(), 200);
+    }
+    let db = again.db.clone();
+    let restored_check = tokio::task::spawn_blocking(move || {
+        motcua::ops::check(&db, &motcua::blobs::BlobStore::new(&docs, 1 << 20), false).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(restored_check.faults(), 0, "{restored_check:?}");
+    assert!(restored_check.orphans.is_empty(), "{restored_check:?}");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn check_finds_each_kind_of_fault_and_removes_old_orphans() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let acked = write_load(&app, &w, 3, 0).await;
+    let root = app.state.blobs.root().to_owned();
+    let run = |repair: bool| {
+        let (db, root) = (app.db.clone(), root.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                motcua::ops::check(&db, &motcua::blobs::BlobStore::new(&root, 1 << 20), repair)
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // Let the fold catch up, then all is well.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let clean = run(false).await;
+    assert_eq!(clean.faults(), 0, "{clean:?}");
+
+    let (first, _) = &acked[0];
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|d| d.file_name() != "tmp")
+        .flat_map(|d| {
+            std::fs::read_dir(d.path())
+                .unwrap()
+                .flatten()
+                .map(|f| f.path())
+        })
+        .collect();
+    assert_eq!(files.len(), 3);
+    std::fs::write(&files[0], b"%PDF-1.4 altered").unwrap();
+    std::fs::remove_file(&files[1]).unwrap();
+    let orphan_dir = root.join("ff");
+    std::fs::create_dir_all(&orphan_dir).unwrap();
+    let orphan = orphan_dir.join("ff".repeat(32));
+    std::fs::write(&orphan, b"left over").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let db = app.db.clone();
+    let id = first.clone();
+    tokio::task::spawn_blocking(move || {
+        db.write_blocking(|c| {
+            c.batch_execute(&format!(
+                "UPDATE dossiers SET state = 'returned' WHERE id = '{id}';
+                 UPDATE stat_buckets SET new_all = new_all + 5 WHERE grain = 2;"
+            ))?;
+            Ok(())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+
+    let found = run(true).await;
+    assert_eq!(found.state_mismatches, vec![first.clone()]);
+    assert_eq!(found.corrupt_files.len(), 1, "{found:?}");
+    assert_eq!(found.missing_files.len(), 1, "{found:?}");
+    assert!(!found.wrong_buckets.is_empty(), "{found:?}");
+    assert_eq!(found.orphans.len(), 1, "{found:?}");
+    assert_eq!(found.orphans_removed, 1);
+    assert!(!orphan.exists());
+}

@@ -814,6 +814,85 @@ fn version_keys(conn: &mut DbConn) -> AppResult<HashMap<String, (String, String)
         .collect())
 }
 
+/// What `verify` found: the statistics' stored state against a refold of every dossier.
+#[derive(Debug, Default)]
+pub struct BucketCheck {
+    pub dossiers: usize,
+    /// Dossiers not waiting to be folded whose stored contribution is not their life's.
+    pub stale_folds: Vec<String>,
+    /// Bucket rows (grain, unit, bucket, version) whose sums differ from the refold's.
+    pub wrong_buckets: Vec<String>,
+}
+
+/// Checks, on one snapshot, that the buckets hold exactly the sum of every dossier's folded
+/// contribution, and that every dossier not marked for folding has its life's contribution
+/// folded. (A marked dossier's fresh contribution replaces its folded one at report time, so
+/// for it the buckets must hold the folded one.) Read-only; memory grows with the buckets,
+/// not with the dossiers, read 500 at a time.
+pub fn verify(conn: &mut DbConn) -> AppResult<BucketCheck> {
+    use crate::db::schema::dossiers as d;
+    in_snapshot(conn, |conn| {
+        let dirty: std::collections::HashSet<String> = stat_dirty::table
+            .select(stat_dirty::dossier_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let mut expected: HashMap<Key, Counts> = HashMap::new();
+        let mut check = BucketCheck::default();
+        let mut after = String::new();
+        loop {
+            let ids: Vec<String> = d::table
+                .filter(d::id.gt(&after))
+                .order(d::id.asc())
+                .limit(500)
+                .select(d::id)
+                .load(conn)?;
+            let Some(last) = ids.last() else { break };
+            after = last.clone();
+            let stored = folded(conn, &ids)?;
+            for (filed, history) in dossiers::filed_by_ids(conn, &ids)? {
+                check.dossiers += 1;
+                let (unit, version) = (&filed.unit_id, &filed.procedure_version_id);
+                let old = stored.get(&filed.id);
+                if dirty.contains(&filed.id) {
+                    if let Some(old) = old {
+                        spread(unit, version, old, 1, &mut expected);
+                    }
+                    continue;
+                }
+                let fresh = contribution(&reference::life_of(&filed, &history));
+                if old.map_or(!fresh.is_empty(), |o| encode(o) != encode(&fresh)) {
+                    check.stale_folds.push(filed.id.clone());
+                }
+                spread(unit, version, &fresh, 1, &mut expected);
+            }
+        }
+        let rows: Vec<BucketRow> = stat_buckets::table
+            .select(BucketRow::as_select())
+            .load(conn)?;
+        let mut seen = std::collections::HashSet::new();
+        for row in rows {
+            let key = (
+                row.grain,
+                row.unit_id.clone(),
+                row.bucket,
+                row.procedure_version_id.clone(),
+            );
+            let want = expected.get(&key).copied().unwrap_or_default();
+            if want != row.counts() {
+                check.wrong_buckets.push(format!("{key:?}"));
+            }
+            seen.insert(key);
+        }
+        for (key, counts) in &expected {
+            if !counts.is_zero() && !seen.contains(key) {
+                check.wrong_buckets.push(format!("{key:?} (missing)"));
+            }
+        }
+        Ok(check)
+    })
+}
+
 /// Runs `f` on one consistent snapshot: a read-only repeatable-read transaction on
 /// PostgreSQL, a read transaction on SQLite.
 pub fn in_snapshot<T>(
