@@ -194,6 +194,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(accounts::routes::disable_user)
             .service(accounts::routes::enable_user)
             .service(accounts::routes::reset_password)
+            .service(crate::audit::list)
             .service(units::routes::list_units)
             .service(units::routes::create_unit)
             .service(units::routes::get_unit)

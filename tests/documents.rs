@@ -23,6 +23,7 @@ const PNG: &[u8] =
 struct World {
     admin: String,
     commune: String,
+    other_unit: String,
     clerk: String,
     officer: String,
     other_clerk: String,
@@ -84,6 +85,7 @@ async fn world(app: &TestApp) -> World {
     World {
         admin,
         commune,
+        other_unit: other.clone(),
         clerk,
         officer,
         other_clerk,
@@ -710,4 +712,101 @@ async fn check_finds_each_kind_of_fault_and_removes_old_orphans() {
     assert_eq!(found.orphans.len(), 1, "{found:?}");
     assert_eq!(found.orphans_removed, 1);
     assert!(!orphan.exists());
+}
+
+#[tokio::test]
+async fn officials_views_of_personal_data_are_recorded_for_the_administrator() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let acked = write_load(&app, &w, 1, 0).await;
+    let id = &acked[0].0;
+    // The applicant reading their own dossier is not recorded; the desk's reads are.
+    dossier(&app, &w.citizen, id).await;
+    dossier(&app, &w.clerk, id).await;
+    let form = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/receipt"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let docs = app
+        .get(&format!("/api/v1/dossiers/{id}/documents"), Some(&w.clerk))
+        .await;
+    let doc = docs.body[0]["id"].as_str().unwrap().to_owned();
+    let file = app
+        .client
+        .get(format!("{}/api/v1/dossiers/{id}/documents/{doc}", app.base))
+        .bearer_auth(&w.officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+
+    let log = app
+        .get(
+            &format!("/api/v1/access-log?dossier_id={id}"),
+            Some(&w.admin),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let items = log.body["items"].as_array().unwrap();
+    let seen: Vec<(&str, &str)> = items
+        .iter()
+        .map(|r| {
+            (
+                r["actor_username"].as_str().unwrap(),
+                r["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Newest first; write_load's own read of the dossier (the clerk's) comes first in time.
+    assert_eq!(
+        seen,
+        vec![
+            ("officer", "download_document"),
+            ("clerk", "print_form"),
+            ("clerk", "read_dossier"),
+            ("clerk", "read_dossier"),
+        ]
+    );
+    assert_eq!(log.body["total"], 4);
+    assert_eq!(items[0]["document_id"], doc.as_str());
+
+    // By account: what the officer saw.
+    let officer = app
+        .get("/api/v1/users?q=officer", Some(&w.admin))
+        .await
+        .body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_actor = app
+        .get(
+            &format!("/api/v1/access-log?actor_id={officer}"),
+            Some(&w.admin),
+        )
+        .await;
+    assert_eq!(by_actor.body["total"], 1, "{}", by_actor.body);
+
+    // Administrators only; outside their scope it does not exist.
+    let r = app
+        .get(
+            &format!("/api/v1/access-log?dossier_id={id}"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    let (_, other_admin) = app
+        .staff(&w.admin, "admin.other", "admin", Some(&w.other_unit))
+        .await;
+    let r = app
+        .get(
+            &format!("/api/v1/access-log?dossier_id={id}"),
+            Some(&other_admin),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = app.get("/api/v1/access-log", Some(&w.admin)).await;
+    assert_eq!(r.status, 422);
 }

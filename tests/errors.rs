@@ -318,6 +318,27 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             422,
         ),
         case(
+            "get",
+            "/api/v1/access-log",
+            "/api/v1/access-log",
+            None,
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/access-log",
+            "/api/v1/access-log?dossier_id=nope",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/access-log",
+            "/api/v1/access-log?dossier_id=01a20560-06fc-7105-bce2-8c0be44bd720",
+            None,
+            404,
+        ),
+        case(
             "post",
             "/api/v1/citizens",
             "/api/v1/citizens",

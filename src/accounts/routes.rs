@@ -304,7 +304,11 @@ pub async fn create_user(
 }
 
 /// Loads an account the administrator manages, else 404.
-fn managed(c: &mut crate::db::DbConn, scope: Scope, id: Uuid) -> AppResult<store::UserRow> {
+pub(crate) fn managed(
+    c: &mut crate::db::DbConn,
+    scope: Scope,
+    id: Uuid,
+) -> AppResult<store::UserRow> {
     match store::get(c, id)? {
         Some(u) if store::manageable(c, &u, scope)? => Ok(u),
         _ => Err(AppError::NotFound),

@@ -279,6 +279,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Text,
+        actor_role -> Text,
+        action -> Text,
+        dossier_id -> Text,
+        document_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
@@ -302,6 +314,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stat_buckets,
     stat_folds,
     stat_dirty,
+    access_log,
 );
 
 /// Every table and its columns, for the test that keeps both backends' migrations in step.
@@ -324,4 +337,5 @@ pub const TABLES: &[&str] = &[
     "stat_buckets",
     "stat_folds",
     "stat_dirty",
+    "access_log",
 ];

@@ -17,6 +17,7 @@ use super::service::{
 use super::store::{self, Channel, Dossier, Event};
 use crate::accounts::model::{normalize_phone, CitizenId, Role};
 use crate::app::AppState;
+use crate::audit::Access;
 use crate::auth::Caller;
 use crate::calendar::model::{session_name, to_local};
 use crate::error::{AppError, AppResult, Validator};
@@ -342,6 +343,7 @@ pub async fn get_dossier(
     let id = id.into_inner();
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
+    let reader = caller.clone();
     let out = state
         .db
         .read(move |c| {
@@ -356,7 +358,25 @@ pub async fn get_dossier(
             })
         })
         .await?;
+    audited(&state, reader, Access::ReadDossier, id, None).await?;
     Ok(web::Json(out))
+}
+
+/// Records that `caller` saw the dossier's personal data (see `audit`), before it is sent.
+async fn audited(
+    state: &AppState,
+    caller: Caller,
+    access: Access,
+    id: Uuid,
+    document: Option<Uuid>,
+) -> AppResult<()> {
+    if caller.role == Role::Citizen {
+        return Ok(());
+    }
+    state
+        .db
+        .write(move |c| crate::audit::record(c, &caller, access, id, document))
+        .await
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -555,6 +575,7 @@ pub async fn form(
 ) -> AppResult<HttpResponse> {
     let (id, kind) = path.into_inner();
     let cals = state.calendar.get(&state.db).await?;
+    let reader = caller.clone();
     let built = state
         .db
         .read(move |c| {
@@ -590,6 +611,7 @@ pub async fn form(
                 .ok_or(AppError::NotFound)
         })
         .await?;
+    audited(&state, reader, Access::PrintForm, id, None).await?;
     Ok(match query.format.unwrap_or(FormFormat::Json) {
         FormFormat::Json => HttpResponse::Ok().json(built),
         FormFormat::Html => HttpResponse::Ok()
@@ -821,6 +843,7 @@ pub async fn document_file(
         self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
     };
     let (id, document_id) = path.into_inner();
+    let reader = caller.clone();
     let doc = state
         .db
         .read(move |c| {
@@ -828,6 +851,14 @@ pub async fn document_file(
             documents::get(c, id, document_id)?.ok_or(AppError::NotFound)
         })
         .await?;
+    audited(
+        &state,
+        reader,
+        Access::DownloadDocument,
+        id,
+        Some(document_id),
+    )
+    .await?;
     let file_path = state.blobs.path_of(&doc.sha256).ok_or(AppError::NotFound)?;
     let file = actix_files::NamedFile::open_async(&file_path).await?;
     let media_type = doc
