@@ -259,7 +259,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
         license(name = "AGPL-3.0-or-later")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::stats::routes::StatsPath,
+        crate::stats::export::Format,
+        crate::dossiers::routes::FormFormat
+    )),
     modifiers(&StandardResponses),
     tags(
         (name = "auth", description = "Sign in, token refresh, sign out"),
@@ -294,6 +300,11 @@ const ERRORS: &[(&str, &str, &str)] = &[
         "404",
         "NotFound",
         "No such resource, or it is outside the caller's scope",
+    ),
+    (
+        "408",
+        "RequestTimeout",
+        "The body did not arrive within MOTCUA_REQUEST_TIMEOUT",
     ),
     ("413", "PayloadTooLarge", "The body is larger than allowed"),
     (
@@ -342,6 +353,9 @@ impl Modify for StandardResponses {
                 ),
             );
         }
+        for schema in components.schemas.values_mut() {
+            refuse_controls(schema, TEXT_PATTERN);
+        }
         for (path, item) in api.paths.paths.iter_mut() {
             let has_path_param = path.contains('{');
             let ops = [
@@ -353,6 +367,18 @@ impl Modify for StandardResponses {
             ];
             for (op, has_body) in ops {
                 let Some(op) = op.as_mut() else { continue };
+                for p in op.parameters.iter_mut().flatten() {
+                    if let Some(schema) = p.schema.as_mut() {
+                        refuse_controls(schema, PARAM_PATTERN);
+                    }
+                }
+                if let Some(body) = op.request_body.as_mut() {
+                    for content in body.content.values_mut() {
+                        if let Some(schema) = content.schema.as_mut() {
+                            refuse_controls(schema, TEXT_PATTERN);
+                        }
+                    }
+                }
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = has_body && op.request_body.is_some();
                 let has_query = op.parameters.as_ref().is_some_and(|ps| {
@@ -365,8 +391,9 @@ impl Modify for StandardResponses {
                         "400" => has_body || has_path_param || has_query,
                         "401" | "403" => secured,
                         "404" => has_path_param || secured,
-                        "413" | "415" => has_body,
-                        "422" => has_body || has_query,
+                        "408" | "413" | "415" => has_body,
+                        // A control character in a path or query parameter is 422 too.
+                        "422" => has_body || has_query || has_path_param,
                         _ => path.starts_with("/api/") || *status == "503",
                     };
                     if applies && !op.responses.responses.contains_key(*status) {
@@ -378,6 +405,42 @@ impl Modify for StandardResponses {
                 }
             }
         }
+    }
+}
+
+/// Text in a body may hold tab and line breaks, no other control character (`http::Json`).
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// A path or query parameter holds no control character at all.
+const PARAM_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+
+/// Gives every free-text string in `schema` the pattern the server enforces on it (those with
+/// a format, a list of values or a pattern of their own already say more).
+fn refuse_controls(schema: &mut RefOr<utoipa::openapi::schema::Schema>, pattern: &str) {
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            let text = match &o.schema_type {
+                SchemaType::Type(Type::String) => true,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                _ => false,
+            };
+            if text && o.format.is_none() && o.enum_values.is_none() && o.pattern.is_none() {
+                o.pattern = Some(pattern.to_owned());
+            }
+            for property in o.properties.values_mut() {
+                refuse_controls(property, pattern);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                refuse_controls(items, pattern);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(|i| refuse_controls(i, pattern)),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(|i| refuse_controls(i, pattern)),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(|i| refuse_controls(i, pattern)),
+        _ => {}
     }
 }
 

@@ -15,12 +15,29 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A field error; control characters (which a client's JSON key may hold) are written as
+    /// escapes (`\u{1b}`), so that no answer or log line carries one.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
-            field: field.into(),
-            message: message.into(),
+            field: escape_controls(field.into()),
+            message: escape_controls(message.into()),
         }
     }
+}
+
+fn escape_controls(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// An RFC 9457 problem document, as sent.

@@ -424,7 +424,8 @@ async fn set_disabled(
 
 /// Disables an account and signs it out everywhere: its access tokens stop working at once on
 /// this instance, within seconds on the others.
-#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User),
+    (status = 409, description = "An administrator cannot disable their own account", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/users/{id}/disable")]
 pub async fn disable_user(
     state: web::Data<AppState>,

@@ -77,6 +77,7 @@ fn issue_pair(
 /// `Retry-After`); so are repeated failures from one address.
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenPair),
+        (status = 401, description = "Wrong or empty user name or password, or a disabled account", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/auth/login")]
 pub async fn login(
@@ -201,7 +202,8 @@ enum Rotation {
 
 /// Exchanges a refresh token for a new pair. A token can be spent once: presenting a spent
 /// token again revokes its whole family (every token from the same sign-in).
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair)))]
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair),
+    (status = 401, description = "Unknown, empty, expired, spent or revoked refresh token", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,

@@ -206,9 +206,10 @@ async fn compute(
 /// over, new by channel), resolved (early, on time, late), unresolved at the end (within time,
 /// overdue), withdrawn, rejected and stopped.
 #[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = ReportAnswer, content_type = "application/json"),
-        (status = 200, description = "`format=csv`", body = String, content_type = "text/csv"),
-        (status = 200, description = "`format=xlsx`", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "JSON by default; CSV with `format=csv`, XLSX with `format=xlsx`", content(
+        (ReportAnswer = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/stats/report")]
 pub async fn processing_report(
     state: web::Data<AppState>,
@@ -255,9 +256,10 @@ pub async fn processing_report(
 /// The service-quality rates (DOMAIN §5) of a unit's subtree over a period, each as
 /// numerator, denominator and value.
 #[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, body = RatesAnswer, content_type = "application/json"),
-        (status = 200, description = "`format=csv`", body = String, content_type = "text/csv"),
-        (status = 200, description = "`format=xlsx`", body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+    responses((status = 200, description = "JSON by default; CSV with `format=csv`, XLSX with `format=xlsx`", content(
+        (RatesAnswer = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/stats/rates")]
 pub async fn rates(
     state: web::Data<AppState>,
@@ -317,7 +319,8 @@ pub async fn rates(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
-    /// The unit (default: the caller's own); dossiers held anywhere in its subtree.
+    /// The unit (default: the caller's own; required of an account with no unit, such as a
+    /// national administrator: 422 without it); dossiers held anywhere in its subtree.
     pub unit: Option<Uuid>,
     #[param(minimum = 1)]
     pub page: Option<u32>,

@@ -251,7 +251,8 @@ pub struct UpdateUnit {
 }
 
 #[utoipa::path(tag = "units", request_body = UpdateUnit, security(("bearer" = [])),
-    responses((status = 200, body = Unit)))]
+    responses((status = 200, body = Unit),
+        (status = 409, description = "The change conflicts with the tree (a code in use, a parent under the unit itself, a retired unit)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[patch("/units/{id}")]
 pub async fn update_unit(
     state: web::Data<AppState>,
