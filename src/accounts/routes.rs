@@ -39,6 +39,7 @@ pub struct RegisterCitizen {
     pub citizen_id: Option<String>,
     /// An organisation's tax code (mã số thuế): 10 digits, or 10-3 for a branch.
     pub tax_code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
     pub phone: String,
     pub email: Option<String>,
@@ -213,6 +214,7 @@ pub async fn list_users(
 pub struct CreateUser {
     /// 3–64 of a-z, 0-9, `.`, `_`, `-`.
     pub username: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
     /// A staff role (`citizen` is not allowed here).
     pub role: Role,
@@ -332,6 +334,7 @@ pub async fn get_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: Option<String>,
     /// A staff role; a citizen's role cannot change.
     pub role: Option<Role>,

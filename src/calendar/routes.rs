@@ -45,6 +45,7 @@ pub async fn list_days(
 pub struct CreateDay {
     pub date: NaiveDate,
     pub kind: DayKind,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 

@@ -71,6 +71,7 @@ pub struct ChannelDays {
 #[serde(deny_unknown_fields)]
 pub struct Fee {
     /// What the fee is for, as published (e.g. "Lệ phí: 50.000 đồng").
+    #[schema(min_length = 1, max_length = 10000)]
     pub description: String,
     /// Amount in đồng, where the published text gives one; 0 = free.
     pub amount_vnd: Option<i64>,
@@ -79,6 +80,7 @@ pub struct Fee {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequiredDocument {
+    #[schema(min_length = 1, max_length = 10000)]
     pub name: String,
     /// Whether every applicant must provide it (else: only in some cases).
     #[serde(default = "yes")]
@@ -94,6 +96,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// E.g. "Tiếp nhận", "Thẩm định", "Phê duyệt", "Trả kết quả".
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The role that performs it: `clerk`, `officer` or `approver`.
     pub role: Role,
@@ -109,12 +112,15 @@ pub struct Step {
 pub struct ProcedureSpec {
     /// National code, e.g. `1.001193`.
     pub code: String,
+    #[schema(min_length = 1, max_length = 1000)]
     pub name: String,
     /// Lĩnh vực, e.g. "Hộ tịch".
+    #[schema(min_length = 1, max_length = 200)]
     pub field: String,
     /// The levels that handle it.
     pub levels: Vec<Level>,
     /// The agency that resolves it, e.g. "Ủy ban nhân dân cấp xã".
+    #[schema(min_length = 1, max_length = 300)]
     pub agency: String,
     /// Statutory processing time; fractions such as 0.5 allowed; 0 = within the day;
     /// `null` where the published text gives none.

@@ -105,6 +105,7 @@ pub async fn file_dossier(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantInput {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 12-digit personal ID number, if shown.
     pub citizen_id: Option<String>,

@@ -42,6 +42,7 @@ pub struct PlannedUnit {
     #[serde(rename = "ref")]
     pub reference: String,
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: UnitKind,
     /// An existing parent, or
@@ -68,6 +69,7 @@ pub struct Retirement {
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// Named in every history event it writes, e.g. "Nghị quyết 1683/NQ-UBTVQH15".
+    #[schema(min_length = 1, max_length = 300)]
     pub name: String,
     /// The first day of the new layout.
     pub effective_from: NaiveDate,

@@ -143,6 +143,7 @@ pub async fn unit_ancestors(
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: UnitKind,
     /// `null` for a root (a province); an administrator of a unit can only add under it.
@@ -242,6 +243,7 @@ pub async fn create_unit(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnit {
     pub code: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<UnitKind>,
     /// Move the unit (and its subtree) under another unit.
@@ -379,6 +381,7 @@ pub async fn list_agencies(
 pub struct CreateAgency {
     /// Electronic identifier, e.g. `000.00.00.H55`.
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: AgencyKind,
 }
