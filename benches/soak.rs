@@ -102,6 +102,15 @@ fn mandatory_documents() -> Vec<u32> {
         .collect()
 }
 
+/// Fresh access tokens for the clerk, officer, approver and supervisor.
+async fn sign_in(client: &reqwest::Client, base: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    for who in ["clerk", "officer", "approver", "supervisor"] {
+        tokens.push(support::login(client, base, who, PASSWORD).await);
+    }
+    tokens
+}
+
 /// (VmRSS, RssAnon) of `pid`, in KiB.
 fn memory(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -212,9 +221,17 @@ fn main() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut tokens = Vec::new();
-        for who in ["clerk", "officer", "approver", "supervisor"] {
-            tokens.push(support::login(&client, &base, who, PASSWORD).await);
+        // Access tokens live 15 minutes: the desks sign in again every 10, as a client would.
+        let tokens = Arc::new(std::sync::RwLock::new(sign_in(&client, &base).await));
+        {
+            let (client, base, tokens) = (client.clone(), base.clone(), tokens.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(600)).await;
+                    let fresh = sign_in(&client, &base).await;
+                    *tokens.write().unwrap() = fresh;
+                }
+            });
         }
         let soak = Arc::new(Soak {
             client,
@@ -222,7 +239,6 @@ fn main() {
             samples: Default::default(),
             errors: Default::default(),
         });
-        let tokens = Arc::new(tokens);
         let documents = Arc::new(mandatory_documents());
         let total = Duration::from_secs_f64(minutes * 60.0);
         let warm_up = (total / 10).min(Duration::from_secs(60));
@@ -239,12 +255,16 @@ fn main() {
                     let mut n = 0usize;
                     while started.elapsed() < total {
                         let round = Instant::now();
+                        let tokens = tokens.read().unwrap().clone();
                         n += 1;
                         // The desk takes a dossier in, scans a paper, and works it to the end,
                         // reading its queue between steps.
                         let body = json!({"procedure_code": "1.001193", "channel": "desk", "documents": *documents,
                             "applicant": {"name": format!("Nguyễn Văn {w}-{n}"), "citizen_id": format!("0060950{w:02}{:03}", n % 1000), "phone": "0912345678"}});
-                        let Some(d) = soak.send("intake", c.post(format!("{b}/api/v1/dossiers/intake")).bearer_auth(&tokens[0]).json(&body), 201).await else { continue };
+                        let Some(d) = soak.send("intake", c.post(format!("{b}/api/v1/dossiers/intake")).bearer_auth(&tokens[0]).json(&body), 201).await else {
+                            tokio::time::sleep(pace).await;
+                            continue;
+                        };
                         let id = d["id"].as_str().unwrap_or_default().to_owned();
                         let pdf = format!("%PDF-1.4\n% bản chụp {w}-{n}\n%%EOF\n").into_bytes();
                         soak.send("upload", c.post(format!("{b}/api/v1/dossiers/{id}/documents?kind=application&required_index=0&digitised=true")).bearer_auth(&tokens[0]).header("content-type", "application/pdf").body(pdf), 201).await;
@@ -276,10 +296,15 @@ fn main() {
         tokio::time::sleep(warm_up).await;
         let at_start = memory(pid);
         let mut peak = at_start;
+        let mut last_print = Instant::now();
         while started.elapsed() < total {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let now = memory(pid);
             peak = (peak.0.max(now.0), peak.1.max(now.1));
+            if last_print.elapsed() >= total / 10 {
+                last_print = Instant::now();
+                println!("  {:>5.1} min: heap {} KiB, RSS {} KiB", started.elapsed().as_secs_f64() / 60.0, now.1, now.0);
+            }
         }
         for d in desks {
             d.await.unwrap();
