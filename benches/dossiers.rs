@@ -15,7 +15,7 @@ use diesel::{ExpressionMethods, RunQueryDsl};
 use motcua::accounts::model::Role;
 use motcua::accounts::store::{self as users, NewUser};
 use serde_json::{json, Value};
-use support::{ms, percentile, CONNECTIONS};
+use support::{mandatory_documents, ms, percentile, CONNECTIONS, PLAN};
 
 diesel::table! {
     bench_raw (id) {
@@ -74,23 +74,6 @@ fn seed(db: &motcua::db::Db) {
     .unwrap();
 }
 
-/// The positions of the benchmark procedure's mandatory documents: the desk hands them all in.
-fn mandatory_documents() -> &'static [u32] {
-    static POSITIONS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
-    POSITIONS.get_or_init(|| {
-        let spec = motcua::catalogue::import::parse(motcua::demo::PROCEDURES)
-            .unwrap()
-            .into_iter()
-            .find(|s| s.code == "1.001193")
-            .unwrap();
-        (0u32..)
-            .zip(&spec.required_documents)
-            .filter(|(_, d)| d.mandatory)
-            .map(|(i, _)| i)
-            .collect()
-    })
-}
-
 /// Single-row INSERT commits through the application's pool for `secs`, CONNECTIONS threads.
 fn raw_insert_rate(db: &motcua::db::Db, secs: f64) -> f64 {
     let count = Arc::new(AtomicUsize::new(0));
@@ -127,21 +110,6 @@ fn raw_insert_rate(db: &motcua::db::Db, secs: f64) -> f64 {
     }
     count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
-
-const PLAN: [(&str, usize, &str); 8] = [
-    ("assign", 0, "{}"),
-    ("request_supplement", 1, r#"{"note":"Bổ sung giấy tờ"}"#),
-    ("supplement", 0, "{}"),
-    (
-        "request_payment",
-        1,
-        r#"{"note":"Lệ phí","amount_vnd":50000}"#,
-    ),
-    ("pay", 0, r#"{"payment_channel":"desk"}"#),
-    ("submit_for_approval", 1, "{}"),
-    ("approve", 2, "{}"),
-    ("return_result", 0, r#"{"return_channel":"electronic"}"#),
-];
 
 fn run_backend(name: &str, url: &str, secs: f64) {
     let server = support::start(url, seed);

@@ -21,27 +21,12 @@ use std::time::{Duration, Instant};
 use motcua::accounts::model::Role;
 use motcua::accounts::store::{self as users, NewUser};
 use serde_json::{json, Value};
-use support::{ms, percentile};
+use support::{mandatory_documents, ms, percentile, PLAN};
 
 const PASSWORD: &str = "soak-password-2026";
 const SECRET: &str = "soak-secret-soak-secret-soak-secret-0123456789";
 /// Desks working at once; each paces itself to `SOAK_LIFECYCLES` per second in all.
 const DESKS: usize = 8;
-
-const PLAN: [(&str, usize, &str); 8] = [
-    ("assign", 0, "{}"),
-    ("request_supplement", 1, r#"{"note":"Bổ sung giấy tờ"}"#),
-    ("supplement", 0, "{}"),
-    (
-        "request_payment",
-        1,
-        r#"{"note":"Lệ phí","amount_vnd":50000}"#,
-    ),
-    ("pay", 0, r#"{"payment_channel":"desk"}"#),
-    ("submit_for_approval", 1, "{}"),
-    ("approve", 2, "{}"),
-    ("return_result", 0, r#"{"return_channel":"electronic"}"#),
-];
 
 fn seed(db: &motcua::db::Db) -> String {
     let hash = motcua::auth::password::hash(PASSWORD).unwrap();
@@ -87,19 +72,6 @@ fn seed(db: &motcua::db::Db) -> String {
         Ok(unit.id.to_string())
     })
     .unwrap()
-}
-
-fn mandatory_documents() -> Vec<u32> {
-    let spec = motcua::catalogue::import::parse(motcua::demo::PROCEDURES)
-        .unwrap()
-        .into_iter()
-        .find(|s| s.code == "1.001193")
-        .unwrap();
-    (0u32..)
-        .zip(&spec.required_documents)
-        .filter(|(_, d)| d.mandatory)
-        .map(|(i, _)| i)
-        .collect()
 }
 
 /// Fresh access tokens for the clerk, officer, approver and supervisor.
@@ -239,7 +211,7 @@ fn main() {
             samples: Default::default(),
             errors: Default::default(),
         });
-        let documents = Arc::new(mandatory_documents());
+        let documents = Arc::new(mandatory_documents().to_vec());
         let total = Duration::from_secs_f64(minutes * 60.0);
         let warm_up = (total / 10).min(Duration::from_secs(60));
         let started = Instant::now();

@@ -187,11 +187,7 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::blobs::hex(&hasher.finalize()))
 }
 
 /// Orphans older than this are removed by `--repair-orphans` (a younger one may belong to

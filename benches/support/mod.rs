@@ -258,3 +258,37 @@ pub fn timed<T>(n: usize, mut f: impl FnMut() -> T) -> (Vec<Duration>, T) {
     times.sort();
     (times, last.unwrap())
 }
+
+/// A dossier's workflow after desk intake, for procedure 1.001193 with one officer step and an
+/// approval: (action, who acts — 0 clerk, 1 officer, 2 approver —, body).
+pub const PLAN: [(&str, usize, &str); 8] = [
+    ("assign", 0, "{}"),
+    ("request_supplement", 1, r#"{"note":"Bổ sung giấy tờ"}"#),
+    ("supplement", 0, "{}"),
+    (
+        "request_payment",
+        1,
+        r#"{"note":"Lệ phí","amount_vnd":50000}"#,
+    ),
+    ("pay", 0, r#"{"payment_channel":"desk"}"#),
+    ("submit_for_approval", 1, "{}"),
+    ("approve", 2, "{}"),
+    ("return_result", 0, r#"{"return_channel":"electronic"}"#),
+];
+
+/// The positions of procedure 1.001193's mandatory documents: the desk hands them all in.
+pub fn mandatory_documents() -> &'static [u32] {
+    static POSITIONS: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    POSITIONS.get_or_init(|| {
+        let spec = motcua::catalogue::import::parse(motcua::demo::PROCEDURES)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.code == "1.001193")
+            .unwrap();
+        (0u32..)
+            .zip(&spec.required_documents)
+            .filter(|(_, d)| d.mandatory)
+            .map(|(i, _)| i)
+            .collect()
+    })
+}
