@@ -59,6 +59,8 @@ pub struct AppState {
     pub clock_offset: std::sync::atomic::AtomicI64,
     /// What authentication last read of each account.
     pub standing: crate::auth::standing::StandingCache,
+    /// The key of the web client's CSRF tokens (the JWT secret).
+    pub csrf_key: Vec<u8>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
                 config.clock_offset.num_microseconds().unwrap_or(0),
             ),
             standing: Default::default(),
+            csrf_key: config.jwt_secret.expose_secret().to_owned(),
         }
     }
 
@@ -194,6 +197,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(accounts::routes::disable_user)
             .service(accounts::routes::enable_user)
             .service(accounts::routes::reset_password)
+            .service(accounts::routes::unit_staff)
             .service(crate::audit::list)
             .service(units::routes::list_units)
             .service(units::routes::create_unit)
@@ -245,6 +249,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(dossiers::routes::return_result)
             .service(dossiers::routes::apologise)
             .service(dossiers::routes::track)
+            .service(dossiers::routes::labels)
             .service(stats::routes::processing_report)
             .service(stats::routes::rates)
             .service(stats::routes::overdue),
@@ -461,10 +466,11 @@ pub fn openapi() -> OpenApiDoc {
 fn problem_for_plain_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // The web client's own error pages are HTML, for people.
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"text/html")
+    });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -526,8 +532,12 @@ pub fn server(
         StandardResponses.modify(&mut api);
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", api))
             .service(crate::metrics::scrape)
+            .configure(crate::web::configure)
             .default_service(web::to(http::no_route))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
+            .wrap(actix_web::middleware::from_fn(
+                crate::i18n::translate_problems,
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add((

@@ -124,7 +124,7 @@ type Row = (
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<AccessQuery>,
+    query: crate::http::Query<AccessQuery>,
 ) -> AppResult<web::Json<Page<AccessRecord>>> {
     caller.require(&[Role::Admin])?;
     let q = query.into_inner();

@@ -82,11 +82,11 @@ impl BlobStore {
 
     /// Streams `payload` into the store: 413 past the size limit, 415 for a type the store
     /// does not accept, 400 for an empty body. Blocking file work runs on the blocking pool.
-    pub async fn put(
-        &self,
-        mut payload: web::Payload,
-        idle: std::time::Duration,
-    ) -> AppResult<Stored> {
+    pub async fn put<S, E>(&self, mut payload: S, idle: std::time::Duration) -> AppResult<Stored>
+    where
+        S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
         let started = std::time::Instant::now();
         let total = idle * 20;
         let tmp_dir = self.root.join("tmp");

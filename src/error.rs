@@ -60,6 +60,9 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     BadRequest(String),
+    /// Query parameters that do not parse: 400, naming each.
+    #[error("invalid query parameters")]
+    BadQuery(Vec<FieldError>),
     #[error("{0}")]
     Unauthorized(String),
     #[error("this role may not do that")]
@@ -99,7 +102,7 @@ impl AppError {
     pub fn slug(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "validation",
-            AppError::BadRequest(_) => "bad-request",
+            AppError::BadRequest(_) | AppError::BadQuery(_) => "bad-request",
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not-found",
@@ -117,7 +120,7 @@ impl AppError {
     fn title(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "Invalid input",
-            AppError::BadRequest(_) => "Bad request",
+            AppError::BadRequest(_) | AppError::BadQuery(_) => "Bad request",
             AppError::Unauthorized(_) => "Authentication required",
             AppError::Forbidden => "Forbidden",
             AppError::NotFound => "Not found",
@@ -138,6 +141,11 @@ impl AppError {
                 format!("{}: {}", errs[0].field, errs[0].message)
             }
             AppError::Validation(errs) => format!("{} fields are invalid", errs.len()),
+            AppError::BadQuery(errs) => errs
+                .iter()
+                .map(|e| format!("query parameter `{}` {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
             AppError::NotFound => "no such resource, or it is outside your scope".to_owned(),
             AppError::Forbidden => "your role may not perform this action".to_owned(),
             AppError::Internal(_) => "an internal error occurred; it has been logged".to_owned(),
@@ -149,7 +157,7 @@ impl AppError {
             status: self.status_code().as_u16(),
             detail,
             errors: match self {
-                AppError::Validation(errs) => errs.clone(),
+                AppError::Validation(errs) | AppError::BadQuery(errs) => errs.clone(),
                 _ => Vec::new(),
             },
         }
@@ -164,7 +172,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::BadQuery(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,

@@ -105,11 +105,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
             let inner = err.into_inner();
             match inner.classify() {
                 serde_json::error::Category::Data => {
-                    let field = if path == "." { "body".to_owned() } else { path };
-                    Err(AppError::Validation(vec![FieldError::new(
-                        field,
-                        without_values(&inner.to_string()),
-                    )]))
+                    let (named, why) = plain_words(&inner.to_string());
+                    let field = match (named, path.as_str()) {
+                        // A missing or unknown field is named inside the object at `path`.
+                        (Some(f), ".") => f,
+                        (Some(f), p) => format!("{p}.{f}"),
+                        (None, ".") => "body".to_owned(),
+                        (None, _) => path,
+                    };
+                    Err(AppError::Validation(vec![FieldError::new(field, why)]))
                 }
                 _ => Err(AppError::BadRequest(format!("malformed JSON: {inner}"))),
             }
@@ -265,6 +269,117 @@ fn drop_quoted(s: &str) -> String {
     out
 }
 
+/// What a deserializer's message means to a person, with no Rust type in it: "missing field
+/// `from`" is "is required", "invalid type: string, expected i32" is "must be a whole number".
+/// Values are taken out first (`without_values`). Returns the field the message names, if it
+/// names one, and the message.
+pub fn plain_words(message: &str) -> (Option<String>, String) {
+    let m = without_values(message);
+    let quoted = |s: &str| {
+        s.split('`')
+            .nth(1)
+            .map(str::to_owned)
+            .filter(|f| !f.is_empty())
+    };
+    if m.starts_with("missing field") {
+        return (quoted(&m), "is required".to_owned());
+    }
+    if m.starts_with("unknown field") || m.starts_with("duplicate field") {
+        let what = if m.starts_with("unknown") {
+            "is not a known field"
+        } else {
+            "is given twice"
+        };
+        let known = m
+            .split_once("expected ")
+            .map(|(_, e)| format!(" (expected {})", e.replace('`', "")))
+            .unwrap_or_default();
+        return (quoted(&m), format!("{what}{known}"));
+    }
+    let expected = m.split_once("expected ").map_or("", |(_, e)| e);
+    let whole = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "isize",
+    ];
+    let text = if m.starts_with("unknown variant") {
+        format!(
+            "must be one of {}",
+            expected.trim_start_matches("one of ").replace('`', "")
+        )
+    } else if whole
+        .iter()
+        .any(|t| expected == *t || expected.starts_with(&format!("{t} ")))
+    {
+        "must be a whole number".to_owned()
+    } else if expected.starts_with("f64") || expected.starts_with("f32") {
+        "must be a number".to_owned()
+    } else if expected.contains("a boolean") || m.contains("`true` or `false`") {
+        "must be true or false".to_owned()
+    } else if expected.starts_with("a string") || expected.starts_with("a borrowed string") {
+        "must be text".to_owned()
+    } else if expected.starts_with("a sequence") {
+        "must be a list".to_owned()
+    } else if expected.starts_with("struct") || expected.starts_with("a map") {
+        "must be an object".to_owned()
+    } else if m.contains("UUID") {
+        "must be a UUID".to_owned()
+    } else if m.contains("invalid digit")
+        || m.contains("empty string")
+        || m.contains("number too large")
+    {
+        "must be a whole number".to_owned()
+    } else if m.contains("input contains invalid characters")
+        || m.contains("premature end of input")
+        || m.contains("trailing input")
+        || m.contains("input is out of range")
+        || m.contains("input is not enough")
+    {
+        "must be a date (YYYY-MM-DD) or an instant (YYYY-MM-DDThh:mm:ssZ)".to_owned()
+    } else {
+        m.clone()
+    };
+    (None, text)
+}
+
+/// A query string parsed into `T`; a value that does not fit is 400 problem+json naming the
+/// parameter and what it must be (never a Rust type, nor the value).
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> AppResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let path = err.path().to_string();
+        let (named, why) = plain_words(&err.into_inner().to_string());
+        let field = named.or((path != ".").then_some(path));
+        match field {
+            Some(f) => AppError::BadQuery(vec![FieldError::new(f, why)]),
+            None => AppError::BadRequest(format!("invalid query parameters: {why}")),
+        }
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
 /// Bad query strings: 400 problem+json naming what failed to parse, not the value.
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
@@ -284,7 +399,7 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     };
     AppError::BadRequest(format!(
         "invalid path parameter: {}",
-        without_values(&e.to_string())
+        plain_words(&e.to_string()).1
     ))
     .into()
 }
@@ -408,6 +523,18 @@ impl<T> Page<T> {
             page: paging.page,
             per_page: paging.per_page,
         }
+    }
+
+    /// The page `paging` asks for of a whole list read at once (short lists: a unit's
+    /// ancestors, a dossier's documents…), so that every list route answers alike.
+    pub fn of_all(all: Vec<T>, paging: Paging) -> Self {
+        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(paging.limit()).unwrap_or(0))
+            .collect();
+        Page::new(items, total, paging)
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {

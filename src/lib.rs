@@ -16,6 +16,7 @@ pub mod dossiers;
 pub mod edge;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod ops;
 pub mod simulate;
@@ -23,10 +24,10 @@ pub mod stats;
 pub mod telemetry;
 pub mod text;
 pub mod units;
+pub mod web;
 
 use std::net::TcpListener;
 
-use actix_web::web;
 use secrecy::ExposeSecret;
 
 use crate::config::Config;
@@ -46,6 +47,6 @@ pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     tracing::info!(address = %config.bind, backend = config.backend_name(), workers, "motcua listening");
-    let state = web::Data::new(app::AppState::new(&config, db));
+    let state = actix_web::web::Data::new(app::AppState::new(&config, db));
     app::server(state, listener, workers)?.await
 }

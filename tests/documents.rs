@@ -233,7 +233,7 @@ async fn copies_are_stored_by_content_and_mark_the_dossier_digitised() {
         )
         .await;
     assert_eq!(list.status, 200);
-    assert_eq!(list.body.as_array().unwrap().len(), 3);
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 3);
 
     // Download: the same bytes, the recognised type, the Vietnamese name kept.
     let res = app
@@ -463,7 +463,7 @@ async fn refused_uploads_leave_nothing_behind() {
             Some(&w.citizen),
         )
         .await;
-    assert_eq!(r.body, json!([]));
+    assert_eq!(r.body["items"], json!([]));
     assert_eq!(store_files(&app), (0, 0));
     let d = dossier(&app, &w.citizen, &id).await;
     assert_eq!(d["documents_digitised"], false);
@@ -507,7 +507,7 @@ async fn an_upload_that_stops_arriving_is_answered_408_and_stores_nothing() {
             Some(&w.citizen),
         )
         .await;
-    assert_eq!(docs.body.as_array().unwrap().len(), 0);
+    assert_eq!(docs.body["items"].as_array().unwrap().len(), 0);
 }
 
 /// Files online, receives and attaches a copy, `rounds` times; returns each dossier's id and
@@ -604,7 +604,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_change_and_checks
         let files = again
             .get(&format!("/api/v1/dossiers/{id}/documents"), Some(&clerk))
             .await;
-        let doc = files.body[0]["id"].as_str().unwrap();
+        let doc = files.body["items"][0]["id"].as_str().unwrap();
         let file = again
             .client
             .get(format!(
@@ -733,7 +733,7 @@ async fn officials_views_of_personal_data_are_recorded_for_the_administrator() {
     let docs = app
         .get(&format!("/api/v1/dossiers/{id}/documents"), Some(&w.clerk))
         .await;
-    let doc = docs.body[0]["id"].as_str().unwrap().to_owned();
+    let doc = docs.body["items"][0]["id"].as_str().unwrap().to_owned();
     let file = app
         .client
         .get(format!("{}/api/v1/dossiers/{id}/documents/{doc}", app.base))

@@ -986,6 +986,22 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             None,
             404,
         ),
+        case("get", "/api/v1/labels", "/api/v1/labels", None, 0),
+        case(
+            "get",
+            "/api/v1/units/{id}/staff",
+            "/api/v1/units/not-a-uuid/staff",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/units/{id}/staff",
+            "/api/v1/units/00000000-0000-0000-0000-000000000000/staff",
+            None,
+            404,
+        ),
+        case("get", "/api/v1/units/{id}/staff", u("/staff?per_page=0"), None, 422),
         case("get", "/health/live", "/health/live?x=1", None, 0),
         case("get", "/health/ready", "/health/ready", None, 0),
     ];

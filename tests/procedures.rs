@@ -143,7 +143,7 @@ async fn editing_makes_a_new_version_and_the_old_stays_readable() {
     let by_number = app.get("/api/v1/procedures/9.000001?version=1", None).await;
     assert_eq!(by_number.body["version_id"], v1.as_str());
     let versions = app.get("/api/v1/procedures/9.000001/versions", None).await;
-    assert_eq!(versions.body.as_array().unwrap().len(), 2);
+    assert_eq!(versions.body["items"].as_array().unwrap().len(), 2);
     assert_eq!(
         app.get("/api/v1/procedures/9.000001?version=7", None)
             .await

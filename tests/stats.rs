@@ -375,7 +375,7 @@ async fn exports_open_with_vietnamese_headings_and_a_sheet_per_grouping() {
     assert!(res.headers()["content-disposition"]
         .to_str()
         .unwrap()
-        .contains("bao-cao-19-2020-01-01-"));
+        .contains(&format!("bao-cao-19-2020-01-01_{today}")));
     let text = res.text().await.unwrap();
     let text = text.trim_start_matches('\u{feff}');
     let mut lines = text.lines();

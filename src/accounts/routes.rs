@@ -185,7 +185,7 @@ pub struct UserListQuery {
 pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<UserListQuery>,
+    query: crate::http::Query<UserListQuery>,
 ) -> AppResult<web::Json<Page<User>>> {
     caller.require(&[Role::Admin])?;
     let q = query.into_inner();
@@ -486,4 +486,68 @@ pub async fn reset_password(
         .await?;
     state.standing.forget(id);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Someone a dossier can be assigned to: no contact data, only who they are.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub full_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StaffQuery {
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// The enabled clerks, officers and approvers of a unit, by name: the assignee picker of a
+/// clerk, officer or approver (no administrator needed). 404 for a unit outside the caller's
+/// scope.
+#[utoipa::path(tag = "accounts", params(("id" = Uuid, Path, description = "The unit"), StaffQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<StaffMember>)))]
+#[get("/units/{id}/staff")]
+pub async fn unit_staff(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: crate::http::Query<StaffQuery>,
+) -> AppResult<web::Json<Page<StaffMember>>> {
+    caller.require(&[
+        Role::Clerk,
+        Role::Officer,
+        Role::Approver,
+        Role::Supervisor,
+        Role::Admin,
+    ])?;
+    let paging = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .paging()?;
+    let (id, scope) = (id.into_inner(), caller.scope());
+    let staff = state
+        .db
+        .read(move |c| {
+            units::get_in_scope(c, id, scope)?;
+            store::staff_of(c, id)
+        })
+        .await?;
+    let total = i64::try_from(staff.len()).unwrap_or(i64::MAX);
+    let items = staff
+        .into_iter()
+        .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(paging.limit()).unwrap_or(0))
+        .map(|(id, full_name, role)| StaffMember {
+            id,
+            full_name,
+            role,
+        })
+        .collect();
+    Ok(web::Json(Page::new(items, total, paging)))
 }

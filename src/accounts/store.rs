@@ -225,6 +225,26 @@ pub fn list(
     Ok((rows.iter().map(UserRow::view).collect(), total))
 }
 
+/// The enabled staff of a unit (id, full name, role), by name: whom a dossier can be
+/// assigned to there.
+pub fn staff_of(conn: &mut DbConn, unit: Uuid) -> AppResult<Vec<(Uuid, String, Role)>> {
+    let rows: Vec<(String, String, String)> = users::table
+        .filter(users::unit_id.eq(unit.to_string()))
+        .filter(users::disabled.eq(false))
+        .filter(users::role.eq_any([
+            Role::Clerk.as_str(),
+            Role::Officer.as_str(),
+            Role::Approver.as_str(),
+        ]))
+        .order(users::full_name.asc())
+        .select((users::id, users::full_name, users::role))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, role)| Some((crate::db::id_of(&id), name, Role::parse(&role)?)))
+        .collect())
+}
+
 pub struct UserChanges {
     pub full_name: Option<String>,
     pub role: Option<Role>,

@@ -108,9 +108,19 @@ fn verify(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Claims)> {
 /// it since it signed in).
 async fn authenticate((state, claims): (web::Data<AppState>, Claims)) -> AppResult<Caller> {
     let ttl = chrono::Duration::seconds(state.tokens.access_ttl_secs);
+    authenticate_claims(&state, &claims, ttl).await
+}
+
+/// The caller of checked `claims` (from a token that lives at most `ttl`), as the account
+/// stands now.
+pub async fn authenticate_claims(
+    state: &AppState,
+    claims: &Claims,
+    ttl: chrono::Duration,
+) -> AppResult<Caller> {
     let standing = state.standing.get(&state.db, claims.sub, ttl).await?;
     match standing {
-        Some(s) if s.accepts(super::standing::issued_ms(&claims), claims.sid) => Ok(Caller {
+        Some(s) if s.accepts(super::standing::issued_ms(claims), claims.sid) => Ok(Caller {
             user_id: claims.sub,
             role: s.role,
             unit_id: s.unit_id,

@@ -89,11 +89,29 @@ pub async fn login(
         username,
         password: pw,
     } = body.0;
+    let user = sign_in(&state, &req, &username, pw).await?;
+    let st = state.clone();
+    let pair = state
+        .db
+        .write(move |c| issue_pair(&st, c, &user, &Uuid::now_v7().to_string()))
+        .await?;
+    tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
+    Ok(web::Json(pair))
+}
+
+/// Checks a user name and password, with the throttles: the account signing in (the API's
+/// login and the web client's both come here). Failures are counted; success clears them.
+pub async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    username: &str,
+    pw: String,
+) -> AppResult<UserRow> {
     let username = username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || pw.is_empty() || pw.chars().count() > 1024 {
         return Err(bad_credentials());
     }
-    let ip = client_address(&state, &req);
+    let ip = client_address(state, req);
     if let Some(secs) = ip.and_then(|ip| state.address_throttle.locked_for(ip)) {
         crate::metrics::throttled(crate::metrics::Throttle::Address);
         return Err(AppError::TooManyRequests {
@@ -159,18 +177,14 @@ pub async fn login(
     if let Some(ip) = ip {
         state.address_throttle.record_success(ip);
     }
-    let st = state.clone();
-    let pair = state
-        .db
-        .write(move |c| {
-            if user.failed_logins != 0 || user.locked_until.is_some() {
-                users::record_success(c, user.uuid())?;
-            }
-            issue_pair(&st, c, &user, &Uuid::now_v7().to_string())
-        })
-        .await?;
-    tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
-    Ok(web::Json(pair))
+    if user.failed_logins != 0 || user.locked_until.is_some() {
+        let id = user.uuid();
+        state
+            .db
+            .write(move |c| users::record_success(c, id))
+            .await?;
+    }
+    Ok(user)
 }
 
 /// The client's address: the peer, or behind a trusted proxy the address it forwarded.

@@ -13,6 +13,8 @@ use crate::accounts::model::Role;
 
 pub const ISSUER: &str = "motcua";
 pub const AUDIENCE: &str = "motcua-api";
+/// The web client's session cookie: never accepted as a bearer token, nor the reverse.
+pub const WEB_AUDIENCE: &str = "motcua-web";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -30,12 +32,16 @@ pub struct Claims {
     /// The sign-in this token belongs to (its refresh-token family): signing out ends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<Uuid>,
+    /// The account's full name (web sessions: the page header shows it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    web_validation: Validation,
     pub access_ttl_secs: i64,
 }
 
@@ -47,10 +53,13 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        let mut web_validation = validation.clone();
+        web_validation.set_audience(&[WEB_AUDIENCE]);
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            web_validation,
             access_ttl_secs,
         }
     }
@@ -73,12 +82,49 @@ impl TokenKeys {
             aud: AUDIENCE.to_owned(),
             jti: Uuid::now_v7(),
             sid: session,
+            name: None,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// A web session's token (the cookie's value), valid `ttl_secs`, in sign-in `session`.
+    pub fn issue_web(
+        &self,
+        user: &crate::accounts::store::User,
+        session: Uuid,
+        ttl_secs: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.id,
+            role: user.role,
+            unit: user.unit_id,
+            iat: now,
+            exp: now + ttl_secs,
+            iss: ISSUER.to_owned(),
+            aud: WEB_AUDIENCE.to_owned(),
+            jti: Uuid::now_v7(),
+            sid: Some(session),
+            name: Some(user.full_name.clone()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)?;
+        self.verify_with(token, &self.validation)
+    }
+
+    /// Checks a web session's token (its audience is the web client's).
+    pub fn verify_web(&self, token: &str) -> Result<Claims, jsonwebtoken::errors::Error> {
+        self.verify_with(token, &self.web_validation)
+    }
+
+    fn verify_with(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<Claims, jsonwebtoken::errors::Error> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, validation)?;
         if data.claims.iat > Utc::now().timestamp() + 60 {
             return Err(jsonwebtoken::errors::ErrorKind::ImmatureSignature.into());
         }

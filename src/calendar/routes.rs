@@ -22,22 +22,30 @@ pub struct DaysQuery {
     /// Only this year.
     #[param(minimum = 1900, maximum = 2200)]
     pub year: Option<i32>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
 }
 
 /// Holidays, compensatory days off and working Saturdays, in date order.
-#[utoipa::path(tag = "calendar", params(DaysQuery), responses((status = 200, body = Vec<CalendarDay>)))]
+#[utoipa::path(tag = "calendar", params(DaysQuery), responses((status = 200, body = crate::http::Page<CalendarDay>)))]
 #[get("/calendar/days")]
 pub async fn list_days(
     state: web::Data<AppState>,
-    query: web::Query<DaysQuery>,
-) -> AppResult<web::Json<Vec<CalendarDay>>> {
+    query: crate::http::Query<DaysQuery>,
+) -> AppResult<web::Json<crate::http::Page<CalendarDay>>> {
     let year = query.year;
     if year.is_some_and(|y| !(1900..=2200).contains(&y)) {
         return Err(AppError::invalid("year", "must be between 1900 and 2200"));
     }
-    Ok(web::Json(
-        state.db.read(move |c| store::list(c, year)).await?,
-    ))
+    let paging = crate::http::PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .paging()?;
+    let days = state.db.read(move |c| store::list(c, year)).await?;
+    Ok(web::Json(crate::http::Page::of_all(days, paging)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -142,7 +150,7 @@ pub struct DueAnswer {
 pub async fn due(
     state: web::Data<AppState>,
     _caller: Caller,
-    query: web::Query<DueQuery>,
+    query: crate::http::Query<DueQuery>,
 ) -> AppResult<web::Json<DueAnswer>> {
     let q = query.into_inner();
     if !q.days.is_finite() || !(0.0..=10_000.0).contains(&q.days) {

@@ -42,7 +42,7 @@ pub struct ProcedureListQuery {
 pub async fn list_procedures(
     state: web::Data<AppState>,
     caller: MaybeCaller,
-    query: web::Query<ProcedureListQuery>,
+    query: crate::http::Query<ProcedureListQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let include_inactive = q.include_inactive.unwrap_or(false);
@@ -112,7 +112,7 @@ fn check_code(code: &str) -> AppResult<()> {
 pub async fn get_procedure(
     state: web::Data<AppState>,
     code: web::Path<String>,
-    query: web::Query<VersionQuery>,
+    query: crate::http::Query<VersionQuery>,
 ) -> AppResult<web::Json<ProcedureDetail>> {
     let code = code.into_inner();
     check_code(&code)?;
@@ -126,12 +126,14 @@ pub async fn get_procedure(
 }
 
 #[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
-    responses((status = 200, body = Vec<VersionInfo>)))]
+    params(PageParams), responses((status = 200, body = Page<VersionInfo>)))]
 #[get("/procedures/{code}/versions")]
 pub async fn list_versions(
     state: web::Data<AppState>,
     code: web::Path<String>,
-) -> AppResult<web::Json<Vec<VersionInfo>>> {
+    query: crate::http::Query<PageParams>,
+) -> AppResult<web::Json<Page<VersionInfo>>> {
+    let paging = query.paging()?;
     let code = code.into_inner();
     check_code(&code)?;
     let v = state
@@ -139,7 +141,7 @@ pub async fn list_versions(
         .read(move |c| store::versions(c, &code))
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(web::Json(v))
+    Ok(web::Json(Page::of_all(v, paging)))
 }
 
 /// Any version by its id (dossiers pin the version they were filed under).

@@ -49,6 +49,10 @@ pub struct Form {
     pub items: Vec<String>,
     pub closing: String,
     pub issued_at: DateTime<Utc>,
+    /// Signs as the applicant.
+    pub applicant_name: String,
+    /// The officer who received the dossier (Mẫu 01) or issued the form, by name.
+    pub officer_name: Option<String>,
 }
 
 /// "08 giờ 00 phút, ngày 05 tháng 02 năm 2025 (buổi sáng)".
@@ -149,12 +153,28 @@ pub fn build(
                         .map(|r| r.name.clone())
                 })
                 .collect();
-            let mut lines = vec![
+            let mut lines = Vec::new();
+            if let Some(a) = &d.applicant.address {
+                lines.push(line("Địa chỉ", a.clone()));
+            }
+            if let Some(id) = &d.applicant.id_number {
+                lines.push(line("Số định danh cá nhân", id.clone()));
+            }
+            lines.extend([
                 line("Nơi tiếp nhận", unit_name.to_owned()),
                 line("Đơn vị giải quyết", resolving_name.to_owned()),
                 line("Tiếp nhận lúc", vietnamese_instant(received)),
-            ];
+            ]);
             lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
+            let fees: Vec<String> = p.fees.iter().map(|f| f.description.clone()).collect();
+            lines.push(line(
+                "Phí, lệ phí",
+                if fees.is_empty() {
+                    "không".to_owned()
+                } else {
+                    fees.join("; ")
+                },
+            ));
             if d.calendar_provisional {
                 lines.push(line(
                     "Lưu ý",
@@ -264,7 +284,21 @@ pub fn build(
         items,
         closing,
         issued_at,
+        applicant_name: d.applicant.name.clone(),
+        officer_name: None,
     })
+}
+
+/// "02 giờ 50 phút, ngày 05 tháng 02 năm 2025 (ngoài giờ làm việc)": an instant outside the
+/// working sessions, which no "buổi sáng" describes.
+pub fn vietnamese_instant_outside_hours(t: DateTime<Utc>) -> String {
+    let l = to_local(t);
+    format!(
+        "{} giờ {} phút, {} (ngoài giờ làm việc)",
+        l.format("%H"),
+        l.format("%M"),
+        vietnamese_date(t)
+    )
 }
 
 /// Escapes text for HTML element content and attribute values.

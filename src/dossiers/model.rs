@@ -242,10 +242,64 @@ impl Action {
     }
 }
 
+impl State {
+    /// The state's name as the desk and the citizen read it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            State::Submitted => "Mới nộp trực tuyến",
+            State::Received => "Đã tiếp nhận",
+            State::InProgress => "Đang giải quyết",
+            State::SupplementRequested => "Chờ bổ sung",
+            State::AwaitingPayment => "Chờ nộp phí",
+            State::AwaitingApproval => "Chờ phê duyệt",
+            State::Resolved => "Đã có kết quả",
+            State::Returned => "Đã trả kết quả",
+            State::Rejected => "Từ chối tiếp nhận",
+            State::Withdrawn => "Đã rút",
+            State::Stopped => "Dừng xử lý",
+        }
+    }
+}
+
+impl Action {
+    /// The action's name as its button reads.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Action::Submit => "Nộp hồ sơ",
+            Action::Receive => "Tiếp nhận",
+            Action::Reject => "Từ chối tiếp nhận",
+            Action::Assign => "Phân công",
+            Action::Advance => "Chuyển bước tiếp",
+            Action::RequestSupplement => "Yêu cầu bổ sung",
+            Action::Supplement => "Đã bổ sung",
+            Action::RequestPayment => "Yêu cầu nộp phí",
+            Action::Pay => "Ghi nhận nộp phí",
+            Action::SubmitForApproval => "Trình phê duyệt",
+            Action::Approve => "Phê duyệt",
+            Action::Deny => "Từ chối giải quyết",
+            Action::Stop => "Dừng xử lý",
+            Action::Withdraw => "Rút hồ sơ",
+            Action::ReturnResult => "Trả kết quả",
+            Action::Apologise => "Xin lỗi, hẹn lại",
+            Action::Transfer => "Chuyển do sắp xếp đơn vị",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_state_and_action_has_its_own_vietnamese_label() {
+        let states: std::collections::HashSet<_> =
+            State::ALL.iter().map(|s| s.label_vi()).collect();
+        assert_eq!(states.len(), State::ALL.len());
+        let actions: std::collections::HashSet<_> =
+            Action::ALL.iter().map(|a| a.label_vi()).collect();
+        assert_eq!(actions.len(), Action::ALL.len());
+    }
 
     #[test]
     fn the_happy_path_of_an_online_dossier() {

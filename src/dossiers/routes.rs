@@ -76,7 +76,23 @@ pub async fn file_dossier(
     body: Json<FileDossier>,
 ) -> AppResult<HttpResponse> {
     let key = idempotency_key(&req)?;
-    let input = body.0;
+    let (row, created) = file(&state, caller, body.0, key).await?;
+    let mut res = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(res.json(row))
+}
+
+/// Files a dossier online (the route and the web client): the dossier, and whether this call
+/// created it (`false`: the idempotency key had filed it already).
+pub async fn file(
+    state: &AppState,
+    caller: Caller,
+    input: FileDossier,
+    key: Option<String>,
+) -> AppResult<(Dossier, bool)> {
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
     let (row, created) = state
@@ -93,13 +109,10 @@ pub async fn file_dossier(
             Ok((service::view_row(c, &cals, &caller, &row, now)?, created))
         })
         .await?;
-    let mut res = if created {
+    if created {
         crate::metrics::transition("file");
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(res.json(row))
+    }
+    Ok((row, created))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -137,7 +150,11 @@ pub async fn intake(
     caller: Caller,
     body: Json<IntakeDossier>,
 ) -> AppResult<HttpResponse> {
-    let input = body.0;
+    Ok(HttpResponse::Created().json(take_in(&state, caller, body.0).await?))
+}
+
+/// Takes a dossier in at the desk (the route and the web client).
+pub async fn take_in(state: &AppState, caller: Caller, input: IntakeDossier) -> AppResult<Dossier> {
     let mut v = Validator::new();
     v.text("applicant.name", &input.applicant.name, 200);
     v.opt_text("applicant.address", input.applicant.address.as_deref(), 500);
@@ -179,7 +196,7 @@ pub async fn intake(
         })
         .await?;
     crate::metrics::transition("intake");
-    Ok(HttpResponse::Created().json(row))
+    Ok(row)
 }
 
 /// A queue's `state`: one state, or `all`.
@@ -224,6 +241,12 @@ pub struct QueueQuery {
     /// Words in the code or the applicant's name, ignoring diacritics; or the applicant's
     /// ID number or phone, matched exactly.
     pub q: Option<String>,
+    /// Only dossiers received on this local day (YYYY-MM-DD).
+    pub received_on: Option<NaiveDate>,
+    /// Only dossiers whose clock runs and that fall due within this many working days from
+    /// now (not those already overdue).
+    #[param(minimum = 1, maximum = 30)]
+    pub due_within_days: Option<u32>,
     #[param(minimum = 1)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
@@ -236,12 +259,16 @@ pub struct QueueQuery {
 pub async fn work_queue(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueueQuery>,
+    query: crate::http::Query<QueueQuery>,
 ) -> AppResult<web::Json<Page<Dossier>>> {
+    Ok(web::Json(queue(&state, caller, query.into_inner()).await?))
+}
+
+/// The work queue (the route and the web client).
+pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult<Page<Dossier>> {
     if caller.role == Role::Citizen {
         return Err(AppError::Forbidden);
     }
-    let q = query.into_inner();
     let paging = PageParams {
         page: q.page,
         per_page: q.per_page,
@@ -253,7 +280,32 @@ pub async fn work_queue(
         Some("me") => Some(caller.user_id),
         Some(_) => return Err(AppError::invalid("assignee", "the only value is `me`")),
     };
+    if q.due_within_days.is_some_and(|d| !(1..=30).contains(&d)) {
+        return Err(AppError::invalid("due_within_days", "must be 1–30"));
+    }
+    let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
+    let received_between = q.received_on.map(|day| {
+        let from = crate::calendar::model::to_utc(day.and_time(chrono::NaiveTime::MIN));
+        (
+            from.naive_utc(),
+            (from + chrono::Duration::days(1)).naive_utc(),
+        )
+    });
+    let due_between = match q.due_within_days {
+        Some(days) => {
+            let cal = cals.base();
+            let span = cal.hours().day_seconds() * i64::from(days);
+            let until = cal
+                .add_working_seconds(now, span)
+                .map_err(|e| AppError::invalid("due_within_days", e.to_string()))?;
+            Some((now.naive_utc(), until.naive_utc()))
+        }
+        None => None,
+    };
     let filter = store::QueueFilter {
+        received_between,
+        due_between,
         state: match q.state {
             Some(StateFilter::One(s)) => Some(s),
             _ => None,
@@ -267,8 +319,6 @@ pub async fn work_queue(
         q: q.q,
     };
     let scope = caller.scope();
-    let cals = state.calendar.get(&state.db).await?;
-    let now = state.now();
     let (items, total) = state
         .db
         .read(move |c| {
@@ -293,7 +343,7 @@ pub async fn work_queue(
             Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
         })
         .await?;
-    Ok(web::Json(Page::new(items, total, paging)))
+    Ok(Page::new(items, total, paging))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -312,8 +362,13 @@ pub struct MineQuery {
 pub async fn my_dossiers(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<MineQuery>,
+    query: crate::http::Query<MineQuery>,
 ) -> AppResult<web::Json<Page<Dossier>>> {
+    Ok(web::Json(mine(&state, caller, query.into_inner()).await?))
+}
+
+/// The citizen's own dossiers (the route and the web client).
+pub async fn mine(state: &AppState, caller: Caller, query: MineQuery) -> AppResult<Page<Dossier>> {
     caller.require(&[Role::Citizen])?;
     let paging = PageParams {
         page: query.page,
@@ -330,7 +385,7 @@ pub async fn my_dossiers(
             Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
         })
         .await?;
-    Ok(web::Json(Page::new(items, total, paging)))
+    Ok(Page::new(items, total, paging))
 }
 
 /// A dossier with its history, for its applicant and for staff whose scope holds it.
@@ -341,7 +396,17 @@ pub async fn get_dossier(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> AppResult<web::Json<DossierWithHistory>> {
-    let id = id.into_inner();
+    Ok(web::Json(
+        with_history(&state, caller, id.into_inner()).await?,
+    ))
+}
+
+/// A dossier with its history, audited (the route and the web client).
+pub async fn with_history(
+    state: &AppState,
+    caller: Caller,
+    id: Uuid,
+) -> AppResult<DossierWithHistory> {
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
     let reader = caller.clone();
@@ -359,12 +424,12 @@ pub async fn get_dossier(
             })
         })
         .await?;
-    audited(&state, reader, Access::ReadDossier, id, None).await?;
-    Ok(web::Json(out))
+    audited(state, reader, Access::ReadDossier, id, None).await?;
+    Ok(out)
 }
 
 /// Records that `caller` saw the dossier's personal data (see `audit`), before it is sent.
-async fn audited(
+pub(crate) async fn audited(
     state: &AppState,
     caller: Caller,
     access: Access,
@@ -400,13 +465,14 @@ pub struct ActionBody {
     pub new_due_at: Option<DateTime<Utc>>,
 }
 
-async fn act(
-    state: web::Data<AppState>,
+/// Takes `action` on the dossier (every transition route, and the web client).
+pub async fn act(
+    state: &AppState,
     caller: Caller,
     id: Uuid,
     action: Action,
     body: ActionBody,
-) -> AppResult<web::Json<Dossier>> {
+) -> AppResult<Dossier> {
     if body
         .note
         .as_deref()
@@ -434,7 +500,7 @@ async fn act(
         })
         .await?;
     crate::metrics::transition(action.as_str());
-    Ok(web::Json(row))
+    Ok(row)
 }
 
 /// The desk checks an online filing and takes it in: the clock starts.
@@ -447,7 +513,9 @@ pub async fn receive(
     id: web::Path<Uuid>,
     body: Json<ActionBody>,
 ) -> AppResult<web::Json<Dossier>> {
-    act(state, caller, id.into_inner(), Action::Receive, body.0).await
+    act(&state, caller, id.into_inner(), Action::Receive, body.0)
+        .await
+        .map(web::Json)
 }
 
 /// The desk refuses the dossier (Mẫu 03); `note` gives the reasons.
@@ -460,7 +528,9 @@ pub async fn reject(
     id: web::Path<Uuid>,
     body: Json<ActionBody>,
 ) -> AppResult<web::Json<Dossier>> {
-    act(state, caller, id.into_inner(), Action::Reject, body.0).await
+    act(&state, caller, id.into_inner(), Action::Reject, body.0)
+        .await
+        .map(web::Json)
 }
 
 /// The applicant withdraws the dossier (or the desk records it); any time before resolution.
@@ -473,7 +543,9 @@ pub async fn withdraw(
     id: web::Path<Uuid>,
     body: Json<ActionBody>,
 ) -> AppResult<web::Json<Dossier>> {
-    act(state, caller, id.into_inner(), Action::Withdraw, body.0).await
+    act(&state, caller, id.into_inner(), Action::Withdraw, body.0)
+        .await
+        .map(web::Json)
 }
 
 /// One route per transition; each answers 409 when the state does not allow it.
@@ -484,7 +556,7 @@ macro_rules! transition_route {
             (status = 409, description = "Not possible in the current state, or changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json")))]
         #[post($path)]
         pub async fn $fn_name(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>, body: Json<ActionBody>) -> AppResult<web::Json<Dossier>> {
-            act(state, caller, id.into_inner(), $action, body.0).await
+            act(&state, caller, id.into_inner(), $action, body.0).await.map(web::Json)
         }
     };
 }
@@ -572,9 +644,25 @@ pub async fn form(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(Uuid, FormKind)>,
-    query: web::Query<FormQuery>,
+    query: crate::http::Query<FormQuery>,
 ) -> AppResult<HttpResponse> {
     let (id, kind) = path.into_inner();
+    let built = printed(&state, caller, id, kind).await?;
+    Ok(match query.format.unwrap_or(FormFormat::Json) {
+        FormFormat::Json => HttpResponse::Ok().json(built),
+        FormFormat::Html => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(forms::render_html(&built)),
+    })
+}
+
+/// A printed form of the dossier, audited (the route and the web client).
+pub async fn printed(
+    state: &AppState,
+    caller: Caller,
+    id: Uuid,
+    kind: FormKind,
+) -> AppResult<Form> {
     let cals = state.calendar.get(&state.db).await?;
     let reader = caller.clone();
     let built = state
@@ -608,17 +696,41 @@ pub async fn form(
                 }
             }
             let shown = service::shown(&row, Vec::new(), &cals);
-            forms::build(kind, &shown, &p, (&unit.name, &resolving), &history, &steps)
-                .ok_or(AppError::NotFound)
+            let mut built =
+                forms::build(kind, &shown, &p, (&unit.name, &resolving), &history, &steps)
+                    .ok_or(AppError::NotFound)?;
+            // Who issued it: the officer who received it (Mẫu 01, 06) or took the action.
+            let issuing = match kind {
+                FormKind::Receipt | FormKind::ControlSlip => Action::Receive,
+                FormKind::SupplementRequest => Action::RequestSupplement,
+                FormKind::Refusal => Action::Reject,
+                FormKind::Apology => Action::Apologise,
+            };
+            let actor = history
+                .iter()
+                .rev()
+                .find(|e| e.action == issuing)
+                .and_then(|e| e.actor_id);
+            if let Some(a) = actor {
+                built.officer_name = crate::accounts::store::get(c, a)?.map(|u| u.full_name);
+            }
+            // A receipt taken outside the working sessions says so.
+            if let (FormKind::Receipt, Some(received)) = (kind, shown.received_at) {
+                if !cals.for_path(&unit.path).is_working_instant(received) {
+                    for l in built
+                        .lines
+                        .iter_mut()
+                        .filter(|l| l.label == "Tiếp nhận lúc")
+                    {
+                        l.value = forms::vietnamese_instant_outside_hours(received);
+                    }
+                }
+            }
+            Ok(built)
         })
         .await?;
-    audited(&state, reader, Access::PrintForm, id, None).await?;
-    Ok(match query.format.unwrap_or(FormFormat::Json) {
-        FormFormat::Json => HttpResponse::Ok().json(built),
-        FormFormat::Html => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(forms::render_html(&built)),
-    })
+    audited(state, reader, Access::PrintForm, id, None).await?;
+    Ok(built)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -638,12 +750,23 @@ pub async fn rate(
     id: web::Path<Uuid>,
     body: Json<RateDossier>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Citizen])?;
     let input = body.0;
+    rate_dossier(&state, caller, id.into_inner(), input.rating, input.comment).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The applicant's rating, once the result is back (the route and the web client).
+pub async fn rate_dossier(
+    state: &AppState,
+    caller: Caller,
+    id: Uuid,
+    rating: store::Rating,
+    comment: Option<String>,
+) -> AppResult<()> {
+    caller.require(&[Role::Citizen])?;
     let mut v = Validator::new();
-    v.opt_text("comment", input.comment.as_deref(), 2000);
+    v.opt_text("comment", comment.as_deref(), 2000);
     v.finish()?;
-    let id = id.into_inner();
     state
         .db
         .write(move |c| {
@@ -657,19 +780,20 @@ pub async fn rate(
             store::rate(
                 c,
                 id,
-                input.rating,
-                input.comment.as_deref().map(str::trim),
+                rating,
+                comment.as_deref().map(str::trim),
                 store::now_instant().naive_utc(),
             )
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackStep {
     pub action: Action,
+    pub action_label: &'static str,
     pub to_state: State,
+    pub to_state_label: &'static str,
     pub at: DateTime<Utc>,
 }
 
@@ -680,6 +804,7 @@ pub struct Tracking {
     pub procedure_code: String,
     pub procedure_name: String,
     pub state: State,
+    pub state_label: &'static str,
     pub portal_status: u8,
     pub received_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -700,7 +825,13 @@ pub async fn track(
     req: HttpRequest,
     code: web::Path<String>,
 ) -> AppResult<web::Json<Tracking>> {
-    if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
+    Ok(web::Json(tracking(&state, &req, code.into_inner()).await?))
+}
+
+/// What the receipt code shows anyone, rate-limited per address (the route and the web
+/// client's public tracking page).
+pub async fn tracking(state: &AppState, req: &HttpRequest, code: String) -> AppResult<Tracking> {
+    if let Some(ip) = crate::auth::routes::client_address(state, req) {
         if let Some(secs) = state.track_limit.locked_for(ip) {
             crate::metrics::throttled(crate::metrics::Throttle::Tracking);
             return Err(AppError::TooManyRequests {
@@ -709,7 +840,6 @@ pub async fn track(
         }
         state.track_limit.record(ip);
     }
-    let code = code.into_inner();
     if code.len() > 64
         || !code
             .bytes()
@@ -719,7 +849,7 @@ pub async fn track(
             "a receipt code has letters, digits, '.' and '-'".to_owned(),
         ));
     }
-    let out = state
+    state
         .db
         .read(move |c| {
             let row = store::by_code(c, &code)?.ok_or(AppError::NotFound)?;
@@ -735,6 +865,7 @@ pub async fn track(
                 procedure_code: row.procedure_code.clone(),
                 procedure_name: p.summary.name,
                 state: row.state(),
+                state_label: row.state().label_vi(),
                 portal_status: row.state().portal_code(),
                 received_at: row.received_at.map(crate::db::utc),
                 due_at: due,
@@ -745,14 +876,15 @@ pub async fn track(
                     .into_iter()
                     .map(|e| TrackStep {
                         action: e.action,
+                        action_label: e.action.label_vi(),
                         to_state: e.to_state,
+                        to_state_label: e.to_state.label_vi(),
                         at: e.at,
                     })
                     .collect(),
             })
         })
-        .await?;
-    Ok(web::Json(out))
+        .await
 }
 
 /// Attaches a file to the dossier; the body is the file itself. Its type is recognised from
@@ -770,7 +902,7 @@ pub async fn attach_document(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    query: web::Query<Attach>,
+    query: crate::http::Query<Attach>,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
@@ -812,13 +944,15 @@ pub async fn attach_document(
 }
 
 /// The documents attached to the dossier, oldest first.
-#[utoipa::path(tag = "dossiers", security(("bearer" = [])), responses((status = 200, body = Vec<Document>)))]
+#[utoipa::path(tag = "dossiers", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Document>)))]
 #[get("/dossiers/{id}/documents")]
 pub async fn list_documents(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<Vec<Document>>> {
+    query: crate::http::Query<PageParams>,
+) -> AppResult<web::Json<Page<Document>>> {
+    let paging = query.paging()?;
     let id = id.into_inner();
     let docs = state
         .db
@@ -827,7 +961,7 @@ pub async fn list_documents(
             documents::list(c, id)
         })
         .await?;
-    Ok(web::Json(docs))
+    Ok(web::Json(Page::of_all(docs, paging)))
 }
 
 /// Downloads one attached file, as an attachment with its recognised type.
@@ -898,4 +1032,48 @@ pub async fn document_file(
         header::HeaderValue::from_static("nosniff"),
     );
     Ok(res)
+}
+
+/// One code and its Vietnamese name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Label {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// The Vietnamese names of every state, channel and action (a client's buttons and filters).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Labels {
+    pub states: Vec<Label>,
+    pub channels: Vec<Label>,
+    pub actions: Vec<Label>,
+}
+
+/// The Vietnamese labels of states, channels and actions. Public reference data.
+#[utoipa::path(tag = "dossiers", responses((status = 200, body = Labels)))]
+#[get("/labels")]
+pub async fn labels() -> web::Json<Labels> {
+    web::Json(Labels {
+        states: State::ALL
+            .iter()
+            .map(|s| Label {
+                code: s.as_str(),
+                label: s.label_vi(),
+            })
+            .collect(),
+        channels: [Channel::Online, Channel::Desk, Channel::Post]
+            .iter()
+            .map(|c| Label {
+                code: c.as_str(),
+                label: c.label_vi(),
+            })
+            .collect(),
+        actions: Action::ALL
+            .iter()
+            .map(|a| Label {
+                code: a.as_str(),
+                label: a.label_vi(),
+            })
+            .collect(),
+    })
 }

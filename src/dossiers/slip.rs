@@ -139,6 +139,7 @@ mod tests {
         Event {
             seq: 0,
             action,
+            action_label: action.label_vi(),
             from_state: None,
             to_state: to,
             actor_id: None,

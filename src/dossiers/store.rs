@@ -39,6 +39,13 @@ impl Channel {
             _ => Channel::Desk,
         }
     }
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Channel::Online => "Trực tuyến",
+            Channel::Desk => "Trực tiếp",
+            Channel::Post => "Bưu chính",
+        }
+    }
     /// The national portal's channel code (1 desk, 2 online, 3 post).
     pub fn portal_code(self) -> u8 {
         match self {
@@ -125,6 +132,8 @@ impl DossierRow {
 pub struct Applicant {
     pub user_id: Option<Uuid>,
     pub name: String,
+    /// The 12-digit personal ID number, named as on input (`applicant.citizen_id`).
+    #[serde(rename = "citizen_id")]
     pub id_number: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -148,7 +157,11 @@ pub struct Dossier {
     /// Who holds it now.
     pub holder_unit_id: Uuid,
     pub channel: Channel,
+    /// The channel's name in Vietnamese ("Trực tuyến").
+    pub channel_label: &'static str,
     pub state: State,
+    /// The state's name in Vietnamese ("Đang giải quyết").
+    pub state_label: &'static str,
     /// The national portal's status code for `state`.
     pub portal_status: u8,
     /// Increases with every change; send it back as `expected_version` to act.
@@ -218,7 +231,9 @@ impl DossierRow {
             receiving_unit_id: self.receiving(),
             holder_unit_id: self.holder(),
             channel,
+            channel_label: channel.label_vi(),
             state,
+            state_label: state.label_vi(),
             portal_status: state.portal_code(),
             version: self.version,
             applicant: Applicant {
@@ -264,6 +279,8 @@ impl DossierRow {
 pub struct Event {
     pub seq: i32,
     pub action: Action,
+    /// The action's name in Vietnamese ("Tiếp nhận").
+    pub action_label: &'static str,
     pub from_state: Option<State>,
     pub to_state: State,
     pub actor_id: Option<Uuid>,
@@ -884,9 +901,11 @@ pub fn record(conn: &mut DbConn, e: NewEvent<'_>) -> AppResult<()> {
 }
 
 fn event_of(r: EventRow) -> Event {
+    let action = Action::parse(&r.action).unwrap_or(Action::Receive);
     Event {
         seq: r.seq,
-        action: Action::parse(&r.action).unwrap_or(Action::Receive),
+        action,
+        action_label: action.label_vi(),
         from_state: r.from_state.as_deref().and_then(State::parse),
         to_state: State::parse(&r.to_state).unwrap_or(State::Submitted),
         actor_id: r.actor_id.as_deref().map(id_of),
@@ -1191,6 +1210,10 @@ pub struct QueueFilter {
     pub q: Option<String>,
     /// Every state, final ones too (`state=all`).
     pub all_states: bool,
+    /// Received in [from, to).
+    pub received_between: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// Running (not paused) and due in [from, to).
+    pub due_between: Option<(NaiveDateTime, NaiveDateTime)>,
 }
 
 /// What a queue search that looks like an identifier matches exactly: the applicant's ID
@@ -1264,6 +1287,19 @@ pub fn work_queue(
             if let Some(a) = f.assignee {
                 q = q.filter(dossiers::assignee_id.eq(a.to_string()));
             }
+            if let Some((from, to)) = f.received_between {
+                q = q.filter(
+                    dossiers::received_at
+                        .ge(from)
+                        .and(dossiers::received_at.lt(to)),
+                );
+            }
+            if let Some((from, to)) = f.due_between {
+                q = q
+                    .filter(dossiers::state.eq_any(open.clone()))
+                    .filter(dossiers::paused_since.is_null())
+                    .filter(dossiers::due_at.ge(from).and(dossiers::due_at.lt(to)));
+            }
             if let Some(h) = f.holder {
                 q = q.filter(dossiers::holder_unit_id.eq(h.to_string()));
             }
@@ -1283,9 +1319,12 @@ pub fn work_queue(
             match &exact {
                 // An ID number or a phone (typed or scanned): the exact value, or a code.
                 Some((id_number, phone)) => {
+                    // A receipt code is digits and dashes too: matched as typed or scanned.
+                    let typed = f.q.as_deref().unwrap_or("").trim().to_uppercase();
                     q = q.filter(
-                        dossiers::applicant_id_number
-                            .eq(id_number.clone())
+                        dossiers::code
+                            .eq(typed)
+                            .or(dossiers::applicant_id_number.eq(id_number.clone()))
                             .or(dossiers::applicant_phone.eq(phone.clone()))
                             .or(dossiers::search_text
                                 .like(crate::db::contains_pattern(id_number))

@@ -382,6 +382,7 @@ pub(crate) mod tests {
         Event {
             seq: 0,
             action: Action::Receive,
+            action_label: Action::Receive.label_vi(),
             from_state: None,
             to_state: to,
             actor_id: None,

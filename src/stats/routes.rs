@@ -35,8 +35,9 @@ pub struct StatsQuery {
     /// Count each dossier at the unit that resolves it (`resolving`, default) or at the desk
     /// that received it (`receiving`): since 1 July 2025 the two may differ.
     pub by: Option<crate::dossiers::store::Basis>,
-    /// `json` (default), `csv` (UTF-8, Vietnamese headings) or `xlsx` (a sheet for the total
-    /// and one for the grouping).
+    /// `json` (default), `csv` (UTF-8, Vietnamese headings), `csv_semicolon` (the same with
+    /// `;` separators and decimal commas, as Excel set to Vietnamese reads it) or `xlsx` (a
+    /// sheet for the total and one for the grouping, under a title, the unit and the period).
     pub format: Option<Format>,
     /// `fast` (default): from the pre-summed buckets; `reference`: straight from every
     /// dossier's history (slow; for audits). Both give the same figures.
@@ -58,30 +59,54 @@ fn send<T: Serialize>(
     json: &T,
     tables: impl FnOnce() -> Vec<Table>,
     name: &str,
+    heading: impl FnOnce() -> export::Heading,
 ) -> AppResult<HttpResponse> {
     let disposition = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
-    Ok(match format {
-        Format::Json => HttpResponse::Ok().json(json),
-        Format::Csv => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("content-disposition", disposition("csv")))
-            .body(export::csv(&tables()).map_err(AppError::internal)?),
-        Format::Xlsx => HttpResponse::Ok()
-            .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            .insert_header(("content-disposition", disposition("xlsx")))
-            .body(export::xlsx(&tables()).map_err(AppError::internal)?),
-    })
+    let style = match format {
+        Format::Json => return Ok(HttpResponse::Ok().json(json)),
+        Format::Xlsx => {
+            return Ok(HttpResponse::Ok()
+                .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                .insert_header(("content-disposition", disposition("xlsx")))
+                .body(export::xlsx_titled(&tables(), &heading()).map_err(AppError::internal)?))
+        }
+        Format::Csv => export::CsvStyle::Plain,
+        Format::CsvSemicolon => export::CsvStyle::Vietnamese,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("content-disposition", disposition("csv")))
+        .body(export::csv_with(&tables(), style).map_err(AppError::internal)?))
 }
 
-/// `bao-cao-19-2025-01-01-2026-01-01`: ASCII, safe in a header.
-fn file_name(kind: &str, on: &ReportOn) -> String {
+/// The period's last day (the day before `to`).
+fn last_day(on: &ReportOn) -> NaiveDate {
+    on.to.pred_opt().unwrap_or(on.to)
+}
+
+/// `bao-cao-19-2025-01-01_2025-12-31`: ASCII, safe in a header, the period's last day included
+/// as a person reads it.
+pub fn file_name(kind: &str, on: &ReportOn) -> String {
     let code: String = on
         .unit_code
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
         .collect();
-    format!("{kind}-{code}-{}-{}", on.from, on.to)
+    format!("{kind}-{code}-{}_{}", on.from, last_day(on))
 }
+
+/// The heading of a download's sheets.
+pub fn heading(title: &str, on: &ReportOn) -> export::Heading {
+    let d = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+    export::Heading {
+        title: title.to_owned(),
+        unit: on.unit_name.clone(),
+        period: format!("từ ngày {} đến hết ngày {}", d(on.from), d(last_day(on))),
+    }
+}
+
+pub const REPORT_TITLE: &str = "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ THỦ TỤC HÀNH CHÍNH";
+pub const RATES_TITLE: &str = "CÁC CHỈ SỐ ĐÁNH GIÁ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH";
 
 /// How the whole country is named in a national report.
 const COUNTRY_CODE: &str = "VN";
@@ -214,12 +239,40 @@ async fn compute(
 pub async fn processing_report(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<StatsQuery>,
+    query: crate::http::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed) = compute(&state, &caller, q, false).await?;
-    let answer = ReportAnswer {
+    let answer = report(&state, &caller, q).await?;
+    let name = file_name("bao-cao", &answer.on);
+    send(
+        format,
+        &answer,
+        || report_tables(&answer),
+        &name,
+        || heading(REPORT_TITLE, &answer.on),
+    )
+}
+
+/// The tables of a report's download.
+pub fn report_tables(answer: &ReportAnswer) -> Vec<Table> {
+    let groups: Vec<(String, Report)> = answer
+        .groups
+        .iter()
+        .map(|g| (g.label.clone(), g.report))
+        .collect();
+    export::report_tables(
+        &answer.on.unit_name,
+        &answer.total,
+        answer.on.group_by,
+        &groups,
+    )
+}
+
+/// The processing report (the route and the web client).
+pub async fn report(state: &AppState, caller: &Caller, q: StatsQuery) -> AppResult<ReportAnswer> {
+    let (on, computed) = compute(state, caller, q, false).await?;
+    Ok(ReportAnswer {
         on,
         total: computed.total.report,
         groups: computed
@@ -231,26 +284,7 @@ pub async fn processing_report(
                 report: g.figures.report,
             })
             .collect(),
-    };
-    let name = file_name("bao-cao", &answer.on);
-    send(
-        format,
-        &answer,
-        || {
-            let groups: Vec<(String, Report)> = answer
-                .groups
-                .iter()
-                .map(|g| (g.label.clone(), g.report))
-                .collect();
-            export::report_tables(
-                &answer.on.unit_name,
-                &answer.total,
-                answer.on.group_by,
-                &groups,
-            )
-        },
-        &name,
-    )
+    })
 }
 
 /// The service-quality rates (DOMAIN §5) of a unit's subtree over a period, each as
@@ -264,12 +298,50 @@ pub async fn processing_report(
 pub async fn rates(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<StatsQuery>,
+    query: crate::http::Query<StatsQuery>,
 ) -> AppResult<HttpResponse> {
     let q = query.into_inner();
     let format = q.format.unwrap_or_default();
-    let (on, computed) = compute(&state, &caller, q, true).await?;
-    let answer = RatesAnswer {
+    let answer = rates_of(&state, &caller, q).await?;
+    let name = file_name("chi-so", &answer.on);
+    send(
+        format,
+        &answer,
+        || rates_tables(&answer),
+        &name,
+        || heading(RATES_TITLE, &answer.on),
+    )
+}
+
+/// The tables of a rates download.
+pub fn rates_tables(answer: &RatesAnswer) -> Vec<Table> {
+    let groups: Vec<(String, Rates)> = answer
+        .groups
+        .iter()
+        .map(|g| (g.label.clone(), g.rates))
+        .collect();
+    export::rates_tables(
+        &answer.on.unit_name,
+        &answer.total,
+        &[
+            (
+                "Tỷ lệ thủ tục cung cấp trực tuyến toàn trình",
+                answer.catalogue_full,
+            ),
+            (
+                "Tỷ lệ thủ tục trực tuyến phát sinh hồ sơ trực tuyến",
+                answer.online_used,
+            ),
+        ],
+        answer.on.group_by,
+        &groups,
+    )
+}
+
+/// The rates (the route and the web client).
+pub async fn rates_of(state: &AppState, caller: &Caller, q: StatsQuery) -> AppResult<RatesAnswer> {
+    let (on, computed) = compute(state, caller, q, true).await?;
+    Ok(RatesAnswer {
         on,
         total: computed.total.rates.finish(),
         catalogue_full: computed.catalogue_full,
@@ -283,36 +355,7 @@ pub async fn rates(
                 rates: g.figures.rates.finish(),
             })
             .collect(),
-    };
-    let name = file_name("chi-so", &answer.on);
-    send(
-        format,
-        &answer,
-        || {
-            let groups: Vec<(String, Rates)> = answer
-                .groups
-                .iter()
-                .map(|g| (g.label.clone(), g.rates))
-                .collect();
-            export::rates_tables(
-                &answer.on.unit_name,
-                &answer.total,
-                &[
-                    (
-                        "Tỷ lệ thủ tục cung cấp trực tuyến toàn trình",
-                        answer.catalogue_full,
-                    ),
-                    (
-                        "Tỷ lệ thủ tục trực tuyến phát sinh hồ sơ trực tuyến",
-                        answer.online_used,
-                    ),
-                ],
-                answer.on.group_by,
-                &groups,
-            )
-        },
-        &name,
-    )
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -377,10 +420,20 @@ fn counted(counts: std::collections::HashMap<String, (String, u64)>) -> Vec<Coun
 pub async fn overdue(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<OverdueQuery>,
+    query: crate::http::Query<OverdueQuery>,
 ) -> AppResult<web::Json<OverdueAnswer>> {
+    Ok(web::Json(
+        overdue_of(&state, &caller, query.into_inner()).await?,
+    ))
+}
+
+/// The overdue dossiers (the route and the web client).
+pub async fn overdue_of(
+    state: &AppState,
+    caller: &Caller,
+    q: OverdueQuery,
+) -> AppResult<OverdueAnswer> {
     caller.require(&[Role::Supervisor, Role::Approver, Role::Admin])?;
-    let q = query.into_inner();
     let paging = PageParams {
         page: q.page,
         per_page: q.per_page,
@@ -392,7 +445,7 @@ pub async fn overdue(
         .ok_or_else(|| AppError::invalid("unit", "name the unit to report on"))?;
     let scope = caller.scope();
     let at = Utc::now();
-    let answer = state
+    state
         .db
         .read(move |c| {
             let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
@@ -441,6 +494,5 @@ pub async fn overdue(
                 dossiers: Page::new(items, listed, paging),
             })
         })
-        .await?;
-    Ok(web::Json(answer))
+        .await
 }

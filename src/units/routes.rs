@@ -42,7 +42,7 @@ pub struct UnitListQuery {
 pub async fn list_units(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<UnitListQuery>,
+    query: crate::http::Query<UnitListQuery>,
 ) -> AppResult<web::Json<Page<Unit>>> {
     let q = query.into_inner();
     let paging = PageParams {
@@ -90,18 +90,27 @@ pub async fn get_unit(
 pub struct ValidOnQuery {
     /// Only units that exist on this date.
     pub valid_on: Option<NaiveDate>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
 }
 
 /// The unit and every unit under it, shallowest first (as far as the caller's scope reaches).
 #[utoipa::path(tag = "units", params(ValidOnQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<Unit>)))]
+    responses((status = 200, body = Page<Unit>)))]
 #[get("/units/{id}/subtree")]
 pub async fn unit_subtree(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-    query: web::Query<ValidOnQuery>,
-) -> AppResult<web::Json<Vec<Unit>>> {
+    query: crate::http::Query<ValidOnQuery>,
+) -> AppResult<web::Json<Page<Unit>>> {
+    let paging = PageParams {
+        page: query.page,
+        per_page: query.per_page,
+    }
+    .paging()?;
     let (id, scope, valid_on) = (id.into_inner(), caller.scope(), query.valid_on);
     let units = state
         .db
@@ -114,17 +123,19 @@ pub async fn unit_subtree(
                 .collect())
         })
         .await?;
-    Ok(web::Json(units))
+    Ok(web::Json(Page::of_all(units, paging)))
 }
 
 /// The unit's ancestors, root first, as far as the caller's scope reaches.
-#[utoipa::path(tag = "units", security(("bearer" = [])), responses((status = 200, body = Vec<Unit>)))]
+#[utoipa::path(tag = "units", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Unit>)))]
 #[get("/units/{id}/ancestors")]
 pub async fn unit_ancestors(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<Vec<Unit>>> {
+    query: crate::http::Query<PageParams>,
+) -> AppResult<web::Json<Page<Unit>>> {
+    let paging = query.paging()?;
     let (id, scope) = (id.into_inner(), caller.scope());
     let units = state
         .db
@@ -136,7 +147,7 @@ pub async fn unit_ancestors(
                 .collect())
         })
         .await?;
-    Ok(web::Json(units))
+    Ok(web::Json(Page::of_all(units, paging)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -358,13 +369,15 @@ pub async fn retire_unit(
     Ok(web::Json(unit))
 }
 
-#[utoipa::path(tag = "units", security(("bearer" = [])), responses((status = 200, body = Vec<Agency>)))]
+#[utoipa::path(tag = "units", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Agency>)))]
 #[get("/units/{id}/agencies")]
 pub async fn list_agencies(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<Vec<Agency>>> {
+    query: crate::http::Query<PageParams>,
+) -> AppResult<web::Json<Page<Agency>>> {
+    let paging = query.paging()?;
     let (id, scope) = (id.into_inner(), caller.scope());
     let agencies = state
         .db
@@ -373,7 +386,7 @@ pub async fn list_agencies(
             store::agencies_of(c, id)
         })
         .await?;
-    Ok(web::Json(agencies))
+    Ok(web::Json(Page::of_all(agencies, paging)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -438,8 +451,16 @@ pub async fn reorganise(
     caller: Caller,
     body: Json<super::reorganise::Plan>,
 ) -> AppResult<web::Json<super::reorganise::Outcome>> {
+    Ok(web::Json(apply_plan(&state, &caller, body.0).await?))
+}
+
+/// Runs a reorganisation plan, or its dry run (the route and the web client).
+pub async fn apply_plan(
+    state: &AppState,
+    caller: &Caller,
+    plan: super::reorganise::Plan,
+) -> AppResult<super::reorganise::Outcome> {
     caller.require(&[Role::Admin])?;
-    let plan = body.0;
     let (scope, actor, at) = (caller.scope(), caller.user_id, state.now());
     let outcome = state
         .db
@@ -449,5 +470,5 @@ pub async fn reorganise(
         // Staff were moved or disabled: their next request reads their standing afresh.
         state.standing.clear();
     }
-    Ok(web::Json(outcome))
+    Ok(outcome)
 }
