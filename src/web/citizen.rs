@@ -191,13 +191,7 @@ async fn mine(req: HttpRequest, user: WebUser) -> WebResult {
     )
     .await?;
     let items = listed.items;
-    let names = state
-        .db
-        .read({
-            let items = items.clone();
-            move |c| view::names_of_dossiers(c, &items)
-        })
-        .await?;
+    let names = view::read_names(&state, &items).await?;
     let cals = state.calendar.get(&state.db).await?;
     Ok(ok(layout(
         &Chrome::of("Hồ sơ của tôi", &user, "mine"),
@@ -310,57 +304,70 @@ pub fn printed_page(f: &Form, track_link: &str) -> Markup {
     let qr = (f.kind == FormKind::Receipt)
         .then(|| qr_svg(track_link))
         .flatten();
-    html! {
-        (DOCTYPE)
-        html lang="vi" {
-            head {
-                meta charset="utf-8";
-                title { (f.title) " – " (f.dossier_code) }
-                link rel="stylesheet" href=(super::assets::css_path());
-                script src=(super::assets::js_path()) defer {}
-            }
-            body.paper {
-                p.noprint { button.primary type="button" data-print="1" { "In" } }
-                table.head {
-                    tr {
-                        td.issuer { span.nowrap { (issuer(&f.unit_name)) } br; strong.nowrap { "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ" } div.rule {} }
-                        td.motto { strong.nowrap { "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" } br; strong.nowrap.underline { "Độc lập - Tự do - Hạnh phúc" } }
+    paper(
+        f,
+        true,
+        html! {
+                    p.number { (f.number) }
+                    h1 { (f.title) }
+                    table.lines {
+                        @for l in &f.lines { tr { th { (l.label) } td { (l.value) } } }
                     }
-                    tr {
-                        td { "Mã hồ sơ: " (f.dossier_code) }
-                        td.place { em { (crate::dossiers::forms::vietnamese_date(f.issued_at)) } }
+                    @if let Some(h) = &f.items_heading {
+                        h2 { (h) }
+                        table.items {
+                            thead { tr { th { "TT" } th { "Nội dung" } } }
+                            tbody { @for (i, item) in f.items.iter().enumerate() { tr { td.num { (i + 1) } td { (item) } } } }
+                        }
                     }
-                }
-                p.number { (f.number) }
-                h1 { (f.title) }
-                table.lines {
-                    @for l in &f.lines { tr { th { (l.label) } td { (l.value) } } }
-                }
-                @if let Some(h) = &f.items_heading {
-                    h2 { (h) }
-                    table.items {
-                        thead { tr { th { "TT" } th { "Nội dung" } } }
-                        tbody { @for (i, item) in f.items.iter().enumerate() { tr { td.num { (i + 1) } td { (item) } } } }
+                    p.closing { (f.closing) }
+                    table.signatures {
+                        tr {
+                            td { strong { "NGƯỜI NỘP HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.applicant_name) }
+                            td { strong { "NGƯỜI TIẾP NHẬN HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.officer_name.as_deref().unwrap_or("")) }
+                        }
                     }
-                }
-                p.closing { (f.closing) }
-                table.signatures {
-                    tr {
-                        td { strong { "NGƯỜI NỘP HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.applicant_name) }
-                        td { strong { "NGƯỜI TIẾP NHẬN HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.officer_name.as_deref().unwrap_or("")) }
+                    @if let Some(svg) = qr {
+                        div.qr { (super::trusted(svg)) p { "Quét mã để tra cứu: " br; (track_link) } }
                     }
-                }
-                @if let Some(svg) = qr {
-                    div.qr { (super::trusted(svg)) p { "Quét mã để tra cứu: " br; (track_link) } }
-                }
-            }
-        }
-    }
+        },
+    )
 }
 
 /// Mẫu 06 as the law draws it: a row per hand-over — who handed over, who received, when, how
 /// the step went — with signature cells.
 pub fn control_slip_page(f: &Form, rows: &[SlipRow]) -> Markup {
+    paper(
+        f,
+        false,
+        html! {
+                    p.number { (f.number) }
+                    h1 { (f.title) }
+                    table.lines { @for l in &f.lines { tr { th { (l.label) } td { (l.value) } } } }
+                    table.slip {
+                        thead { tr {
+                            th { "TÊN CƠ QUAN / NGƯỜI GIAO, NHẬN" } th { "THỜI GIAN GIAO, NHẬN HỒ SƠ" }
+                            th { "KẾT QUẢ GIẢI QUYẾT" } th { "KÝ (BÊN GIAO)" } th { "KÝ (BÊN NHẬN)" }
+                        } }
+                        tbody {
+                            @for (i, r) in rows.iter().enumerate() {
+                                tr {
+                                    td { (i + 1) ". Giao: " (r.from) br; "Nhận: " (r.to) }
+                                    td { (r.at) }
+                                    td { (r.result) }
+                                    td.sign {} td.sign {}
+                                }
+                            }
+                        }
+                    }
+                    p.closing { (f.closing) }
+        },
+    )
+}
+
+/// The page every printed form is on: A4, the issuing body on two lines beside the national
+/// motto (and, with `code_row`, the dossier's code and the date), then `body`.
+fn paper(f: &Form, code_row: bool, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -377,27 +384,14 @@ pub fn control_slip_page(f: &Form, rows: &[SlipRow]) -> Markup {
                         td.issuer { span.nowrap { (issuer(&f.unit_name)) } br; strong.nowrap { "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ" } div.rule {} }
                         td.motto { strong.nowrap { "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" } br; strong.nowrap.underline { "Độc lập - Tự do - Hạnh phúc" } }
                     }
-                }
-                p.number { (f.number) }
-                h1 { (f.title) }
-                table.lines { @for l in &f.lines { tr { th { (l.label) } td { (l.value) } } } }
-                table.slip {
-                    thead { tr {
-                        th { "TÊN CƠ QUAN / NGƯỜI GIAO, NHẬN" } th { "THỜI GIAN GIAO, NHẬN HỒ SƠ" }
-                        th { "KẾT QUẢ GIẢI QUYẾT" } th { "KÝ (BÊN GIAO)" } th { "KÝ (BÊN NHẬN)" }
-                    } }
-                    tbody {
-                        @for (i, r) in rows.iter().enumerate() {
-                            tr {
-                                td { (i + 1) ". Giao: " (r.from) br; "Nhận: " (r.to) }
-                                td { (r.at) }
-                                td { (r.result) }
-                                td.sign {} td.sign {}
-                            }
+                    @if code_row {
+                        tr {
+                            td { "Mã hồ sơ: " (f.dossier_code) }
+                            td.place { em { (crate::dossiers::forms::vietnamese_date(f.issued_at)) } }
                         }
                     }
                 }
-                p.closing { (f.closing) }
+                (body)
             }
         }
     }

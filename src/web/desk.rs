@@ -212,13 +212,7 @@ async fn queue_page(
     .await?;
     let items = listed.items;
     let total = listed.total;
-    let names = state
-        .db
-        .read({
-            let items = items.clone();
-            move |c| view::names_of_dossiers(c, &items)
-        })
-        .await?;
+    let names = view::read_names(state, &items).await?;
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
     let base = format!("{path}?hang={}", chosen.key);
@@ -331,13 +325,7 @@ async fn search(req: HttpRequest, user: WebUser, q: web::Query<SearchQuery>) -> 
         return Ok(see_other(&format!("/ho-so/{}", d.id)));
     }
     let items = found.items;
-    let names = state
-        .db
-        .read({
-            let items = items.clone();
-            move |c| view::names_of_dossiers(c, &items)
-        })
-        .await?;
+    let names = view::read_names(&state, &items).await?;
     let cals = state.calendar.get(&state.db).await?;
     let base = format!("/tim?q={}", super::urlencode(&text));
     Ok(ok(layout(
