@@ -3,6 +3,10 @@
 //! a few percent still being worked on — then the queue requests staff make all day, at 32
 //! connections against the real server: a commune desk's queue, the same with a name search,
 //! and a district leader's overdue list over the district's subtree. Reports p50 / p99.
+//! Then the web client against the JSON it shows, in the same run: the clerk's queue page
+//! (`/mot-cua`, its tab counts and 30 rows) against `GET /api/v1/dossiers?per_page=30`, and the
+//! dossier page (`/ho-so/{id}`) against `GET /api/v1/dossiers/{id}`, both gzip-accepting as a
+//! browser is; reports pages/s ÷ API responses/s and p99.
 //! `scripts/bench` runs it on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -270,7 +274,138 @@ fn run_backend(name: &str, url: &str, secs: f64, n: usize) {
                 s.errors + alone.errors
             );
         }
+        pages_against_api(&client, &base, &clerk_token(&client, &base).await, secs).await;
     });
+}
+
+async fn clerk_token(client: &reqwest::Client, base: &str) -> String {
+    support::login(client, base, "clerk", PASSWORD).await
+}
+
+/// Signs in through the login form as a browser does; returns the `Cookie` header to send.
+async fn web_session(client: &reqwest::Client, base: &str, username: &str) -> String {
+    fn cookies(res: &reqwest::Response) -> Vec<String> {
+        res.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect()
+    }
+    let form = client
+        .get(format!("{base}/dang-nhap"))
+        .send()
+        .await
+        .unwrap();
+    let pre = cookies(&form).join("; ");
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let signed = client
+        .post(format!("{base}/dang-nhap"))
+        .header(reqwest::header::COOKIE, pre)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed.status().is_redirection(),
+        "web sign-in: {}",
+        signed.status()
+    );
+    cookies(&signed)
+        .into_iter()
+        .find(|c| c.starts_with("motcua_phien="))
+        .unwrap()
+}
+
+/// The clerk's queue page and a dossier page against the JSON routes they show.
+async fn pages_against_api(client: &reqwest::Client, base: &str, token: &str, secs: f64) {
+    use reqwest::header::{ACCEPT_ENCODING, COOKIE};
+    let cookie = web_session(client, base, "clerk").await;
+    // A dossier taken in at the clerk's desk and handed on, so that its page has a history.
+    let filed: serde_json::Value = client
+        .post(format!("{base}/api/v1/dossiers/intake"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "procedure_code": "1.001193", "channel": "desk",
+            "applicant": {"name": "Nguyễn Thị Lan", "citizen_id": "006095001234", "phone": "0987650124",
+                          "address": "Tổ 1, phường Đức Xuân"},
+            "documents": support::mandatory_documents()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = filed["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("intake: {filed}"))
+        .to_owned();
+    let assigned = client
+        .post(format!("{base}/api/v1/dossiers/{id}/assign"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        assigned.status().is_success(),
+        "assign: {}",
+        assigned.status()
+    );
+    let pairs = [
+        (
+            "queue page",
+            "/mot-cua?hang=tat-ca".to_owned(),
+            "/api/v1/dossiers?per_page=30".to_owned(),
+        ),
+        (
+            "dossier page",
+            format!("/ho-so/{id}"),
+            format!("/api/v1/dossiers/{id}"),
+        ),
+    ];
+    println!("  web client ÷ API, {CONNECTIONS} connections, gzip accepted on both:");
+    for (label, page, api) in pairs {
+        let probe = client
+            .get(format!("{base}{page}"))
+            .header(COOKIE, &cookie)
+            .header(ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(probe.status(), 200, "{page}");
+        let page_bytes = probe.bytes().await.unwrap().len();
+        let (url, t) = (format!("{base}{api}"), token.to_owned());
+        let api_stats = support::load(client, secs, move |c, _| {
+            c.get(&url).bearer_auth(&t).header(ACCEPT_ENCODING, "gzip")
+        })
+        .await;
+        let (url, k) = (format!("{base}{page}"), cookie.clone());
+        let page_stats = support::load(client, secs, move |c, _| {
+            c.get(&url)
+                .header(COOKIE, &k)
+                .header(ACCEPT_ENCODING, "gzip")
+        })
+        .await;
+        println!(
+            "    {label:<13} page {:>7.1}/s p99 {:>6.2} ms ({page_bytes} B sent) │ API {:>7.1}/s p99 {:>6.2} ms │ ratio {:.2}  (errors {})",
+            page_stats.rps(),
+            ms(page_stats.p99),
+            api_stats.rps(),
+            ms(api_stats.p99),
+            page_stats.rps() / api_stats.rps(),
+            page_stats.errors + api_stats.errors
+        );
+    }
 }
 
 fn main() {

@@ -546,6 +546,9 @@ pub fn server(
                     ))
                     .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store"))),
             )
+            // gzip when the client asks (pages, scripts, JSON, CSV); outside the middlewares
+            // that read a body (the problem translation), so they see it uncompressed.
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::from_fn(
                 http::refuse_control_characters,
             ))

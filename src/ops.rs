@@ -50,7 +50,9 @@ pub fn backup(db: &Db, documents: &BlobStore, dir: &Path) -> AppResult<BackupRep
         }
     }
     std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
-    let database = match db.backend() {
+    // SQLite: the snapshot, then exactly the files it names (a document uploaded meanwhile
+    // would be an orphan in the copy). PostgreSQL: pg_dump runs beside this, so every file.
+    let (database, named) = match db.backend() {
         BackendKind::Sqlite => {
             let target = dir.join("motcua.db");
             let quoted = target.to_string_lossy().replace('\'', "''");
@@ -59,11 +61,12 @@ pub fn backup(db: &Db, documents: &BlobStore, dir: &Path) -> AppResult<BackupRep
                 Ok(())
             })?;
             private(&target)?;
-            Some(target)
+            let named = named_documents(&target)?;
+            (Some(target), Some(named))
         }
-        BackendKind::Postgres => None,
+        BackendKind::Postgres => (None, None),
     };
-    let (count, bytes) = copy_documents(documents.root(), &dir.join("documents"))?;
+    let (count, bytes) = copy_documents(documents.root(), &dir.join("documents"), named.as_ref())?;
     let report = BackupReport {
         created_at: chrono::Utc::now(),
         backend: match db.backend() {
@@ -110,13 +113,33 @@ fn stored_files(root: &Path) -> AppResult<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-fn copy_documents(from: &Path, to: &Path) -> AppResult<(usize, u64)> {
+/// The SHA-256 of every document record in the SQLite database at `path`.
+fn named_documents(path: &Path) -> AppResult<std::collections::HashSet<String>> {
+    use diesel::Connection;
+    use diesel::RunQueryDsl;
+    let url = path.to_string_lossy();
+    let mut c = diesel::SqliteConnection::establish(&url).map_err(AppError::internal)?;
+    let hashes: Vec<String> = crate::db::schema::dossier_documents::table
+        .select(crate::db::schema::dossier_documents::sha256)
+        .load(&mut c)?;
+    Ok(hashes.into_iter().collect())
+}
+
+/// Copies the stored files (only those in `named`, when given).
+fn copy_documents(
+    from: &Path,
+    to: &Path,
+    named: Option<&std::collections::HashSet<String>>,
+) -> AppResult<(usize, u64)> {
     let mut count = 0;
     let mut bytes = 0;
     for (name, path) in stored_files(from)? {
         let Some(prefix) = name.get(..2) else {
             continue;
         };
+        if named.is_some_and(|n| !n.contains(&name)) {
+            continue;
+        }
         let dir = to.join(prefix);
         std::fs::create_dir_all(&dir).map_err(|e| io_error("cannot create", &dir, e))?;
         let target = dir.join(&name);

@@ -95,8 +95,19 @@ impl<'a> Visitor<'a> {
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        // Not compressed yet: the budget is checked on the raw bytes, which is stricter.
-        res.bytes().await.unwrap().len()
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .map(|h| h.to_str().unwrap()),
+            Some("gzip"),
+            "{path} is sent compressed"
+        );
+        // reqwest here has no gzip feature: these are the bytes on the wire.
+        let sent = res.bytes().await.unwrap().len();
+        let raw = self.get(path).await.text.len();
+        assert!(sent < raw, "{path}: {sent} compressed, {raw} raw");
+        eprintln!("weight {path}: {sent} B compressed, {raw} B raw");
+        sent
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> Page {

@@ -266,14 +266,65 @@ pub async fn work_queue(
 
 /// The work queue (the route and the web client).
 pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult<Page<Dossier>> {
+    let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
+    let (page, per_page) = (q.page, q.per_page);
+    let filter = queue_filter(&caller, &cals, now, q)?;
+    let paging = PageParams { page, per_page }.paging()?;
+    let scope = caller.scope();
+    let (items, total) = state
+        .db
+        .read(move |c| {
+            let Some(reach) = queue_reach(c, scope, &filter)? else {
+                return Ok((Vec::new(), 0));
+            };
+            let (rows, total) =
+                store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
+            Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
+        })
+        .await?;
+    Ok(Page::new(items, total, paging))
+}
+
+/// How many dossiers each of `queries` finds (its paging ignored), in one read: the web
+/// client's queue tabs.
+pub async fn queue_counts(
+    state: &AppState,
+    caller: Caller,
+    queries: Vec<QueueQuery>,
+) -> AppResult<Vec<i64>> {
+    let cals = state.calendar.get(&state.db).await?;
+    let now = state.now();
+    let filters = queries
+        .into_iter()
+        .map(|q| queue_filter(&caller, &cals, now, q))
+        .collect::<AppResult<Vec<_>>>()?;
+    let scope = caller.scope();
+    state
+        .db
+        .read(move |c| {
+            let mut counts = Vec::with_capacity(filters.len());
+            for filter in &filters {
+                counts.push(match queue_reach(c, scope, filter)? {
+                    Some(reach) => store::queue_count(c, &reach, filter)?,
+                    None => 0,
+                });
+            }
+            Ok(counts)
+        })
+        .await
+}
+
+/// A queue request's filters, checked.
+fn queue_filter(
+    caller: &Caller,
+    cals: &crate::calendar::model::Calendars,
+    now: DateTime<Utc>,
+    q: QueueQuery,
+) -> AppResult<store::QueueFilter> {
     if caller.role == Role::Citizen {
         return Err(AppError::Forbidden);
     }
-    let paging = PageParams {
-        page: q.page,
-        per_page: q.per_page,
-    }
-    .paging()?;
     crate::http::check_query_text("q", q.q.as_deref())?;
     let assignee = match q.assignee.as_deref() {
         None => None,
@@ -283,8 +334,6 @@ pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult
     if q.due_within_days.is_some_and(|d| !(1..=30).contains(&d)) {
         return Err(AppError::invalid("due_within_days", "must be 1–30"));
     }
-    let cals = state.calendar.get(&state.db).await?;
-    let now = state.now();
     let received_between = q.received_on.map(|day| {
         let from = crate::calendar::model::to_utc(day.and_time(chrono::NaiveTime::MIN));
         (
@@ -303,7 +352,7 @@ pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult
         }
         None => None,
     };
-    let filter = store::QueueFilter {
+    Ok(store::QueueFilter {
         received_between,
         due_between,
         state: match q.state {
@@ -317,33 +366,28 @@ pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult
         receiving: q.receiving_unit_id,
         resolving: q.resolving_unit_id,
         q: q.q,
-    };
-    let scope = caller.scope();
-    let (items, total) = state
-        .db
-        .read(move |c| {
-            // A unit named outside the caller's scope is answered as not there.
-            if let Some(unit) = filter.holder {
-                crate::units::store::get_in_scope(c, unit, scope)?;
-            }
-            let reach = match scope {
-                crate::auth::Scope::All => store::QueueReach::All,
-                crate::auth::Scope::Unit(u) => store::QueueReach::Unit(u),
-                crate::auth::Scope::Subtree(root) => match crate::units::store::get(c, root)? {
-                    Some(u) => {
-                        let (lo, hi) = crate::units::model::subtree_bounds(&u.path);
-                        store::QueueReach::Subtree(lo, hi)
-                    }
-                    None => return Ok((Vec::new(), 0)),
-                },
-                crate::auth::Scope::Citizen(_) => return Ok((Vec::new(), 0)),
-            };
-            let (rows, total) =
-                store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
-            Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
-        })
-        .await?;
-    Ok(Page::new(items, total, paging))
+    })
+}
+
+/// The holders a staff member's queue covers (`None`: nothing), after checking that a unit
+/// the filter names is in scope (outside it, the unit is answered as not there).
+fn queue_reach(
+    c: &mut crate::db::DbConn,
+    scope: crate::auth::Scope,
+    filter: &store::QueueFilter,
+) -> AppResult<Option<store::QueueReach>> {
+    if let Some(unit) = filter.holder {
+        crate::units::store::get_in_scope(c, unit, scope)?;
+    }
+    Ok(match scope {
+        crate::auth::Scope::All => Some(store::QueueReach::All),
+        crate::auth::Scope::Unit(u) => Some(store::QueueReach::Unit(u)),
+        crate::auth::Scope::Subtree(root) => crate::units::store::get(c, root)?.map(|u| {
+            let (lo, hi) = crate::units::model::subtree_bounds(&u.path);
+            store::QueueReach::Subtree(lo, hi)
+        }),
+        crate::auth::Scope::Citizen(_) => None,
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1248,6 +1248,21 @@ pub fn work_queue(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<DossierRow>, i64)> {
+    queue_rows(conn, reach, f, Some((limit, offset)))
+}
+
+/// How many dossiers held in `reach` match.
+pub fn queue_count(conn: &mut DbConn, reach: &QueueReach, f: &QueueFilter) -> AppResult<i64> {
+    Ok(queue_rows(conn, reach, f, None)?.1)
+}
+
+/// The total of a queue and, when `window` is (limit, offset), that page of its rows.
+fn queue_rows(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    f: &QueueFilter,
+    window: Option<(i64, i64)>,
+) -> AppResult<(Vec<DossierRow>, i64)> {
     use crate::db::schema::units;
     use crate::db::DbBackend;
     let open = clock_states();
@@ -1346,6 +1361,9 @@ pub fn work_queue(
         }};
     }
     let total = filtered!().count().get_result(conn)?;
+    let Some((limit, offset)) = window else {
+        return Ok((Vec::new(), total));
+    };
     let rows = filtered!()
         // A filing not yet received has no due date: it waits in line by when it was filed,
         // among the dossiers due then (the desk should take it in before later work).

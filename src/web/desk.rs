@@ -186,20 +186,19 @@ async fn queue_page(
         .iter()
         .find(|q| Some(q.key) == chosen)
         .unwrap_or(&queues[0]);
-    let mut counts = Vec::with_capacity(queues.len());
-    for q in queues {
-        if q.key == chosen.key {
-            counts.push(None);
-            continue;
-        }
-        let one = QueueQuery {
-            per_page: Some(1),
-            ..(q.query)(user)
-        };
-        counts.push(Some(
-            api::queue(state, user.caller.clone(), one).await?.total,
-        ));
-    }
+    // One read for every other tab's count, one for the chosen tab's rows.
+    let others: Vec<QueueQuery> = queues
+        .iter()
+        .filter(|q| q.key != chosen.key)
+        .map(|q| (q.query)(user))
+        .collect();
+    let mut others = api::queue_counts(state, user.caller.clone(), others)
+        .await?
+        .into_iter();
+    let counts: Vec<Option<i64>> = queues
+        .iter()
+        .map(|q| (q.key != chosen.key).then(|| others.next().unwrap_or(0)))
+        .collect();
     let listed = api::queue(
         state,
         user.caller.clone(),
