@@ -51,6 +51,8 @@ pub struct AppState {
     pub calendar: crate::calendar::store::CalendarCache,
     /// The in-memory catalogue that public search reads.
     pub catalogue: crate::catalogue::index::CatalogueCache,
+    /// What each procedure version holds (versions never change).
+    pub versions: std::sync::Arc<crate::catalogue::versions::VersionCache>,
     /// Uploaded documents.
     pub blobs: crate::blobs::BlobStore,
     /// Whether this instance folds changes into the statistics.
@@ -92,6 +94,7 @@ impl AppState {
             ),
             calendar: Default::default(),
             catalogue: Default::default(),
+            versions: Default::default(),
             blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),
             stats_fold: config.stats_fold,
             clock_offset: std::sync::atomic::AtomicI64::new(

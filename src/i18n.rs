@@ -185,6 +185,63 @@ const PHRASES: &[(&str, &str)] = &[
         "a report covers at most ten years",
         "một báo cáo tối đa mười năm",
     ),
+    (
+        "dossier {} is at version {}, not {}; reload it",
+        "hồ sơ {0} đã ở phiên bản {1}, không phải {2}; hãy tải lại",
+    ),
+    (
+        "dossier {} was changed by someone else (now past version {}); reload and retry",
+        "hồ sơ {0} vừa được người khác thay đổi (đã qua phiên bản {1}); hãy tải lại và làm lại",
+    ),
+    (
+        "a concurrent change won; retry",
+        "một thay đổi đồng thời đã được ghi trước; hãy làm lại",
+    ),
+    (
+        "the workflow has no further step",
+        "quy trình không còn bước tiếp theo",
+    ),
+    (
+        "the next step is approval or after it: use submit_for_approval",
+        "bước tiếp theo là phê duyệt: hãy dùng «Trình phê duyệt»",
+    ),
+    (
+        "an apology is issued before the due date passes",
+        "thư xin lỗi được gửi trước khi quá hạn",
+    ),
+    (
+        "no {} unit above {} to forward the dossier to",
+        "không có đơn vị cấp {0} phía trên {1} để chuyển hồ sơ",
+    ),
+    (
+        "the dossier is `{}`: the desk adds copies now",
+        "hồ sơ đang «{0}»: bộ phận một cửa bổ sung bản sao lúc này",
+    ),
+    ("the new appointment is required", "cần có ngày hẹn mới"),
+    ("the only value is `me`", "chỉ nhận giá trị `me`"),
+    ("must be 1–30", "phải từ 1 đến 30"),
+    ("the clock is already paused", "thời hạn đang tạm dừng"),
+    ("the clock is not paused", "thời hạn không tạm dừng"),
+    (
+        "names a document not in `documents`",
+        "ghi số lượng cho giấy tờ không có trong hồ sơ",
+    ),
+    (
+        "names a document already counted",
+        "giấy tờ này đã được ghi số lượng",
+    ),
+    (
+        "originals and copies are 0–99 each",
+        "số bản chính và bản sao mỗi loại từ 0 đến 99",
+    ),
+    (
+        "at least one original or copy",
+        "ít nhất một bản chính hoặc bản sao",
+    ),
+    (
+        "desk intake is `desk` or `post`; online filings come from citizens",
+        "tiếp nhận tại quầy là «desk» hoặc «post»; hồ sơ trực tuyến do công dân nộp",
+    ),
 ];
 
 /// Matches `pattern` (literal text and `{}` holes) against the whole of `s`.
@@ -237,6 +294,10 @@ fn phrase(s: &str) -> Option<String> {
 /// A detail or field message in Vietnamese: each "field: message" part and "; "-separated
 /// clause translated where a phrase covers it, else left as it is.
 pub fn detail(s: &str) -> String {
+    // A phrase may hold "; " itself ("…; reload it"): the whole text first.
+    if let Some(t) = phrase(s) {
+        return t;
+    }
     s.split("; ")
         .map(|part| {
             if let Some(t) = phrase(part) {
@@ -338,6 +399,15 @@ mod tests {
             "tham số `page` phải là số nguyên"
         );
         assert_eq!(detail("from: is required"), "from: là bắt buộc");
+        // A phrase with "; " in it is whole, not two clauses.
+        assert_eq!(
+            detail("dossier 01843-261110-0001 is at version 4, not 3; reload it"),
+            "hồ sơ 01843-261110-0001 đã ở phiên bản 4, không phải 3; hãy tải lại"
+        );
+        assert_eq!(
+            detail("too many attempts; try again later"),
+            "quá nhiều lần thử; vui lòng thử lại sau"
+        );
         // No phrase: left as it was.
         assert_eq!(detail("something else entirely"), "something else entirely");
     }

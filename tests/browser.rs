@@ -344,6 +344,8 @@ async fn the_client_in_a_real_browser() {
     {
         b.click().await.unwrap();
     }
+    // The first document came as one original and two copies (the others: one original).
+    clerk.fill("copies", "2").await;
     clerk.shot("2-tiep-nhan").await;
     clerk.click_button("Tiếp nhận và cấp giấy hẹn").await;
     assert_eq!(clerk.state().await, "Đã tiếp nhận");
@@ -386,6 +388,8 @@ async fn the_client_in_a_real_browser() {
         "Tổ 5, phường Bắc Kạn",
         "006095001234",
         "NGƯỜI TIẾP NHẬN HỒ SƠ",
+        "Số lượng",
+        "01 bản chính, 02 bản sao",
         desk_code.as_str(),
     ] {
         assert!(

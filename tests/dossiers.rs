@@ -671,9 +671,15 @@ async fn the_receipt_and_the_refusal_print_in_vietnamese() {
         .post(
             "/api/v1/dossiers/intake",
             Some(&w.clerk),
-            json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Vũ <b>Thị</b> Mai", "phone": "0912000111"}, "documents": [0, 1]}),
+            json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "Vũ <b>Thị</b> Mai", "phone": "0912000111"}, "documents": [0, 1],
+                   "document_quantities": [{"index": 1, "originals": 1, "copies": 2}, {"index": 0, "originals": 1, "copies": 0}]}),
         )
         .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["document_quantities"],
+        json!([{"index": 1, "originals": 1, "copies": 2}, {"index": 0, "originals": 1, "copies": 0}])
+    );
     let id = r.body["id"].as_str().unwrap().to_owned();
     let code = r.body["code"].as_str().unwrap().to_owned();
     let receipt = app
@@ -689,6 +695,11 @@ async fn the_receipt_and_the_refusal_print_in_vietnamese() {
         "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
     );
     assert_eq!(receipt.body["items"], json!(["Tờ khai", "Giấy chứng sinh"]));
+    // Each with what was handed in, in the items' order.
+    assert_eq!(
+        receipt.body["quantities"],
+        json!(["01 bản chính", "01 bản chính, 02 bản sao"])
+    );
     let due_line = receipt.body["lines"]
         .as_array()
         .unwrap()

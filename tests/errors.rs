@@ -624,6 +624,27 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
             Some(json!({"channel": "desk"})),
             422,
         ),
+        // A quantity for a document not handed in, and one with nothing in it.
+        case(
+            "post",
+            "/api/v1/dossiers/intake",
+            "/api/v1/dossiers/intake",
+            Some(
+                json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "X"}, "documents": [3, 5],
+                       "document_quantities": [{"index": 4, "originals": 1, "copies": 0}, {"index": 3, "originals": 0, "copies": 0}]}),
+            ),
+            422,
+        ),
+        case(
+            "post",
+            "/api/v1/dossiers/intake",
+            "/api/v1/dossiers/intake",
+            Some(
+                json!({"procedure_code": "1.001193", "channel": "desk", "applicant": {"name": "X"}, "documents": [3],
+                       "document_quantities": [{"index": 3, "originals": 300, "copies": 0}]}),
+            ),
+            422,
+        ),
         case(
             "get",
             "/api/v1/dossiers/mine",

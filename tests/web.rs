@@ -469,3 +469,67 @@ async fn api_errors_speak_vietnamese_when_asked_and_name_no_rust_types() {
     assert!(r.status == 422, "{}", r.body);
     assert!(!r.body.to_string().contains("i32"), "{}", r.body);
 }
+
+/// The number on each tab of a queue page, by its key.
+fn tab_counts(html: &str, path: &str) -> Vec<(String, i64)> {
+    html.split(&format!("href=\"{path}?hang="))
+        .skip(1)
+        .map(|part| {
+            let key = part[..part.find('"').unwrap()].to_owned();
+            let n = part.split("<span class=\"n\">").nth(1).unwrap();
+            (key, n[..n.find('<').unwrap()].parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn queue_tabs_count_what_the_api_finds() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let clerk_pw = password(&accounts, "motcua.backan");
+    let api = app.login("motcua.backan", &clerk_pw).await;
+    // Today's intake beside the demo's months of work in every state.
+    desk_dossier(&app, &api, "Lò Văn Tươi").await;
+    let returned_today = desk_dossier(&app, &api, "Hà Thị Hiền").await;
+    let r = app
+        .post(
+            &format!("/api/v1/dossiers/{returned_today}/withdraw"),
+            Some(&api),
+            json!({"note": "Người nộp rút"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut v = Visitor::new(&app);
+    v.sign_in("motcua.backan", &clerk_pw).await;
+    let today = motcua::calendar::model::local_today();
+    // Each tab is the API's queue with these filters; the page counts them in one read.
+    let filters = [
+        ("cho-tiep-nhan", "state=submitted".to_owned()),
+        ("hom-nay", format!("state=all&received_on={today}")),
+        ("cho-bo-sung", "state=supplement_requested".to_owned()),
+        ("sap-den-han", "due_within_days=2".to_owned()),
+        ("qua-han", "overdue=true".to_owned()),
+        ("tra-ket-qua", "state=resolved".to_owned()),
+        ("tat-ca", String::new()),
+    ];
+    let mut nonzero = 0;
+    for chosen in ["cho-tiep-nhan", "tat-ca"] {
+        let page = v.get(&format!("/mot-cua?hang={chosen}")).await;
+        assert_eq!(page.status, 200);
+        let tabs = tab_counts(&page.text, "/mot-cua");
+        assert_eq!(tabs.len(), filters.len(), "{tabs:?}");
+        for ((key, shown), (expected_key, query)) in tabs.iter().zip(&filters) {
+            assert_eq!(key, expected_key);
+            let total = app
+                .get(&format!("/api/v1/dossiers?{query}"), Some(&api))
+                .await
+                .body["total"]
+                .as_i64()
+                .unwrap();
+            assert_eq!(*shown, total, "tab {key} (chosen {chosen})");
+            nonzero += usize::from(total > 0);
+        }
+    }
+    // The demo and today's work make most tabs non-empty: the comparison means something.
+    assert!(nonzero >= 8, "{nonzero} non-empty tab counts");
+}

@@ -44,6 +44,18 @@ impl Role {
         }
     }
 
+    /// How the role is called in Vietnamese (pages, printed forms, generated names).
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Role::Admin => "Quản trị",
+            Role::Clerk => "Cán bộ một cửa",
+            Role::Officer => "Chuyên viên",
+            Role::Approver => "Lãnh đạo",
+            Role::Supervisor => "Giám sát",
+            Role::Citizen => "Công dân",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         [
             Role::Admin,

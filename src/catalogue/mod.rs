@@ -6,3 +6,4 @@ pub mod index;
 pub mod model;
 pub mod routes;
 pub mod store;
+pub mod versions;

@@ -172,6 +172,7 @@ diesel::table! {
         result_electronic -> Bool,
         fee_vnd -> Nullable<BigInt>,
         receiving_unit_id -> Nullable<Text>,
+        document_quantities -> Nullable<Text>,
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Form {
     /// Documents received, documents missing, or reasons.
     pub items_heading: Option<String>,
     pub items: Vec<String>,
+    /// On the receipt, how many of each item were received ("01 bản chính, 01 bản sao"),
+    /// in the order of `items`; empty where the desk recorded none, and on other forms.
+    pub quantities: Vec<String>,
     pub closing: String,
     pub issued_at: DateTime<Utc>,
     /// Signs as the applicant.
@@ -76,6 +79,45 @@ pub fn vietnamese_date(t: DateTime<Utc>) -> String {
         l.format("%m"),
         l.format("%Y")
     )
+}
+
+/// "01 bản chính, 02 bản sao" (a zero is left out).
+pub fn quantity_text(q: &super::store::DocumentQuantity) -> String {
+    let mut parts = Vec::new();
+    if q.originals > 0 {
+        parts.push(format!("{:02} bản chính", q.originals));
+    }
+    if q.copies > 0 {
+        parts.push(format!("{:02} bản sao", q.copies));
+    }
+    parts.join(", ")
+}
+
+/// The part of a published fee text that applies to `channel`. The national catalogue often
+/// writes one text for every way of filing ("Trực tuyến: …; Dịch vụ bưu chính: …; Trực tiếp:
+/// …"); the receipt states the one the applicant used. A text without those heads is whole.
+pub fn fee_for_channel(text: &str, channel: super::store::Channel) -> String {
+    use super::store::Channel;
+    const HEADS: [(&str, Channel); 3] = [
+        ("Trực tuyến:", Channel::Online),
+        ("Dịch vụ bưu chính:", Channel::Post),
+        ("Trực tiếp:", Channel::Desk),
+    ];
+    let mut found: Vec<(usize, usize, Channel)> = HEADS
+        .iter()
+        .filter_map(|(head, c)| text.find(head).map(|at| (at, at + head.len(), *c)))
+        .collect();
+    found.sort_by_key(|f| f.0);
+    let Some(i) = found.iter().position(|f| f.2 == channel) else {
+        return text.to_owned();
+    };
+    let end = found.get(i + 1).map_or(text.len(), |next| next.0);
+    let part = text[found[i].1..end].trim().trim_end_matches(';').trim();
+    if part.is_empty() {
+        text.to_owned()
+    } else {
+        part.to_owned()
+    }
 }
 
 fn line(label: &str, value: impl Into<String>) -> FormLine {
@@ -140,19 +182,28 @@ pub fn build(
         ),
     ];
     let note = |e: &Event| e.note.clone().unwrap_or_default();
+    let mut quantities = Vec::new();
     let (number, title, mut lines, items_heading, items, closing, issued_at) = match kind {
         FormKind::Receipt => {
             let received = d.received_at?;
             let due = d.due_at?;
-            let docs: Vec<String> = d
+            let (docs, counts): (Vec<String>, Vec<String>) = d
                 .documents
                 .iter()
                 .filter_map(|i| {
-                    p.required_documents
-                        .get(*i as usize)
-                        .map(|r| r.name.clone())
+                    let doc = p.required_documents.get(*i as usize)?;
+                    let count = d
+                        .document_quantities
+                        .iter()
+                        .find(|q| q.index == *i)
+                        .map(quantity_text)
+                        .unwrap_or_default();
+                    Some((doc.name.clone(), count))
                 })
-                .collect();
+                .unzip();
+            if counts.iter().any(|c| !c.is_empty()) {
+                quantities = counts;
+            }
             let mut lines = Vec::new();
             if let Some(a) = &d.applicant.address {
                 lines.push(line("Địa chỉ", a.clone()));
@@ -166,7 +217,11 @@ pub fn build(
                 line("Tiếp nhận lúc", vietnamese_instant(received)),
             ]);
             lines.push(line("Ngày hẹn trả kết quả", vietnamese_instant(due)));
-            let fees: Vec<String> = p.fees.iter().map(|f| f.description.clone()).collect();
+            let fees: Vec<String> = p
+                .fees
+                .iter()
+                .map(|f| fee_for_channel(&f.description, d.channel))
+                .collect();
             lines.push(line(
                 "Phí, lệ phí",
                 if fees.is_empty() {
@@ -282,6 +337,7 @@ pub fn build(
         lines: all,
         items_heading,
         items,
+        quantities,
         closing,
         issued_at,
         applicant_name: d.applicant.name.clone(),
@@ -331,8 +387,11 @@ pub fn render_html(f: &Form) -> String {
     let mut items = String::new();
     if let Some(h) = &f.items_heading {
         items.push_str(&format!("<h2>{}</h2>\n<ol>\n", e(h)));
-        for i in &f.items {
-            items.push_str(&format!("<li>{}</li>\n", e(i)));
+        for (n, i) in f.items.iter().enumerate() {
+            match f.quantities.get(n).filter(|q| !q.is_empty()) {
+                Some(q) => items.push_str(&format!("<li>{} — {}</li>\n", e(i), e(q))),
+                None => items.push_str(&format!("<li>{}</li>\n", e(i))),
+            }
         }
         items.push_str("</ol>\n");
     }
@@ -378,6 +437,30 @@ th {{ text-align: left; vertical-align: top; padding-right: 1em; white-space: no
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_fee_text_for_every_channel_gives_the_one_used() {
+        use crate::dossiers::store::Channel;
+        let text = "Trực tuyến: Miễn phí (Mức lệ phí: 0; xem Thông tư 281/2016/TT-BTC); Dịch vụ bưu chính: 8.000 đồng; Trực tiếp: 10.000 đồng/bản";
+        assert_eq!(
+            super::fee_for_channel(text, Channel::Online),
+            "Miễn phí (Mức lệ phí: 0; xem Thông tư 281/2016/TT-BTC)"
+        );
+        assert_eq!(super::fee_for_channel(text, Channel::Post), "8.000 đồng");
+        assert_eq!(
+            super::fee_for_channel(text, Channel::Desk),
+            "10.000 đồng/bản"
+        );
+        // No heads, or not this channel's: the whole text.
+        assert_eq!(
+            super::fee_for_channel("Lệ phí: 50.000 đồng", Channel::Desk),
+            "Lệ phí: 50.000 đồng"
+        );
+        assert_eq!(
+            super::fee_for_channel("Trực tuyến: Miễn phí", Channel::Desk),
+            "Trực tuyến: Miễn phí"
+        );
+    }
+
     use super::*;
 
     #[test]

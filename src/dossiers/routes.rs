@@ -139,6 +139,11 @@ pub struct IntakeDossier {
     pub applicant: ApplicantInput,
     #[serde(default)]
     pub documents: Vec<u32>,
+    /// How many originals (bản chính) and copies (bản sao) of each document were handed in,
+    /// printed on the receipt (Mẫu 01); one entry per document of `documents`, optional.
+    #[serde(default)]
+    #[schema(max_items = 200)]
+    pub document_quantities: Vec<store::DocumentQuantity>,
 }
 
 /// A clerk takes a dossier at the desk or by post at their unit: received at once, with its
@@ -157,6 +162,7 @@ pub async fn intake(
 pub async fn take_in(state: &AppState, caller: Caller, input: IntakeDossier) -> AppResult<Dossier> {
     let mut v = Validator::new();
     v.text("applicant.name", &input.applicant.name, 200);
+    service::check_quantities(&mut v, &input.documents, &input.document_quantities);
     v.opt_text("applicant.address", input.applicant.address.as_deref(), 500);
     if let Some(id) = &input.applicant.citizen_id {
         if let Err(why) = CitizenId::parse(id) {
@@ -190,6 +196,7 @@ pub async fn take_in(state: &AppState, caller: Caller, input: IntakeDossier) -> 
                 channel: input.channel,
                 applicant,
                 documents: &input.documents,
+                document_quantities: &input.document_quantities,
             };
             let row = service::intake(c, &cal, &caller, desk, now)?;
             service::view_row(c, &cal, &caller, &row, now)
@@ -266,6 +273,27 @@ pub async fn work_queue(
 
 /// The work queue (the route and the web client).
 pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult<Page<Dossier>> {
+    let (items, total, paging) = listing(state, caller, q, true).await?;
+    Ok(Page::new(items, total, paging))
+}
+
+/// A page of the work queue without its total (the web client counts its tabs in one read
+/// with `queue_counts`, the shown tab among them).
+pub async fn queue_rows(
+    state: &AppState,
+    caller: Caller,
+    q: QueueQuery,
+) -> AppResult<Vec<Dossier>> {
+    Ok(listing(state, caller, q, false).await?.0)
+}
+
+/// A page of the queue, with its total when `count` (else -1).
+async fn listing(
+    state: &AppState,
+    caller: Caller,
+    q: QueueQuery,
+    count: bool,
+) -> AppResult<(Vec<Dossier>, i64, crate::http::Paging)> {
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
     let (page, per_page) = (q.page, q.per_page);
@@ -278,12 +306,19 @@ pub async fn queue(state: &AppState, caller: Caller, q: QueueQuery) -> AppResult
             let Some(reach) = queue_reach(c, scope, &filter)? else {
                 return Ok((Vec::new(), 0));
             };
-            let (rows, total) =
-                store::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
+            let (limit, offset) = (paging.limit(), paging.offset());
+            let (rows, total) = if count {
+                store::work_queue(c, &reach, &filter, limit, offset)?
+            } else {
+                (
+                    store::work_queue_page(c, &reach, &filter, limit, offset)?,
+                    -1,
+                )
+            };
             Ok((service::view_listed(c, &cals, &caller, &rows, now)?, total))
         })
         .await?;
-    Ok(Page::new(items, total, paging))
+    Ok((items, total, paging))
 }
 
 /// How many dossiers each of `queries` finds (its paging ignored), in one read: the web
@@ -303,14 +338,17 @@ pub async fn queue_counts(
     state
         .db
         .read(move |c| {
-            let mut counts = Vec::with_capacity(filters.len());
+            // Each unit a filter names is checked against the scope; the reach is the scope's.
             for filter in &filters {
-                counts.push(match queue_reach(c, scope, filter)? {
-                    Some(reach) => store::queue_count(c, &reach, filter)?,
-                    None => 0,
-                });
+                if let Some(unit) = filter.holder {
+                    crate::units::store::get_in_scope(c, unit, scope)?;
+                }
             }
-            Ok(counts)
+            let none = store::QueueFilter::default();
+            match queue_reach(c, scope, &none)? {
+                Some(reach) => store::queue_counts(c, &reach, &filters),
+                None => Ok(vec![0; filters.len()]),
+            }
         })
         .await
 }

@@ -222,6 +222,37 @@ fn check_documents(v: &mut Validator, p: &ProcedureDetail, documents: &[u32]) {
 
 /// Receiving a dossier checks that every mandatory document of its procedure version was
 /// provided; each missing one is named by its position and name (422).
+/// Each quantity names a document that was handed in, once, with at least one paper.
+pub fn check_quantities(
+    v: &mut Validator,
+    documents: &[u32],
+    quantities: &[super::store::DocumentQuantity],
+) {
+    for (i, q) in quantities.iter().enumerate() {
+        let field = format!("document_quantities[{i}]");
+        v.check(
+            documents.contains(&q.index),
+            &field,
+            "names a document not in `documents`",
+        );
+        v.check(
+            !quantities[..i].iter().any(|o| o.index == q.index),
+            &field,
+            "names a document already counted",
+        );
+        v.check(
+            q.originals <= 99 && q.copies <= 99,
+            &field,
+            "originals and copies are 0–99 each",
+        );
+        v.check(
+            u16::from(q.originals) + u16::from(q.copies) > 0,
+            &field,
+            "at least one original or copy",
+        );
+    }
+}
+
 fn check_mandatory(p: &ProcedureDetail, documents: &[u32]) -> AppResult<()> {
     let mut v = Validator::new();
     for (i, d) in p.required_documents.iter().enumerate() {
@@ -430,6 +461,7 @@ pub fn file_online<L: Ledger + ?Sized>(
             applicant_phone: me.phone.as_deref(),
             applicant_address: None,
             documents: f.documents,
+            document_quantities: &[],
             idempotency_key: f.idempotency_key,
             at: naive,
             received_at: None,
@@ -455,6 +487,8 @@ pub struct DeskIntake<'a> {
     pub channel: Channel,
     pub applicant: DeskApplicant<'a>,
     pub documents: &'a [u32],
+    /// Originals and copies of each document received (optional; one entry per document).
+    pub document_quantities: &'a [super::store::DocumentQuantity],
 }
 
 /// A clerk takes a dossier at the desk or from the post: received at once, clock running.
@@ -471,6 +505,7 @@ pub fn intake<L: Ledger + ?Sized>(
         channel,
         applicant,
         documents,
+        document_quantities,
     } = input;
     caller.require(Action::Receive.roles())?;
     let unit_id = caller.unit_id.ok_or(AppError::Forbidden)?;
@@ -482,6 +517,7 @@ pub fn intake<L: Ledger + ?Sized>(
         "desk intake is `desk` or `post`; online filings come from citizens",
     );
     check_documents(&mut v, &p, documents);
+    check_quantities(&mut v, documents, document_quantities);
     v.finish()?;
     check_mandatory(&p, documents)?;
     let a = allowance(&p, channel)?;
@@ -514,6 +550,7 @@ pub fn intake<L: Ledger + ?Sized>(
             applicant_phone: applicant.phone,
             applicant_address: applicant.address,
             documents,
+            document_quantities,
             idempotency_key: None,
             at: naive,
             received_at: Some(naive),

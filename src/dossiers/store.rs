@@ -97,6 +97,8 @@ pub struct DossierRow {
     pub fee_vnd: Option<i64>,
     /// The desk that received it, where not the resolving unit's own (`unit_id`).
     pub receiving_unit_id: Option<String>,
+    /// JSON of `[DocumentQuantity]`, where the desk recorded them.
+    pub document_quantities: Option<String>,
 }
 
 impl DossierRow {
@@ -125,6 +127,26 @@ impl DossierRow {
     pub fn document_positions(&self) -> Vec<u32> {
         serde_json::from_str(&self.documents).unwrap_or_default()
     }
+
+    pub fn quantities(&self) -> Vec<DocumentQuantity> {
+        self.document_quantities
+            .as_deref()
+            .and_then(|q| serde_json::from_str(q).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// How many originals (bản chính) and copies (bản sao) of one required document the desk
+/// received: Mẫu 01's "Số lượng".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuantity {
+    /// The document's position in the procedure's required documents (one of `documents`).
+    pub index: u32,
+    #[schema(maximum = 99)]
+    pub originals: u8,
+    #[schema(maximum = 99)]
+    pub copies: u8,
 }
 
 /// Who filed the dossier, as given (for an online filing: the account's details).
@@ -169,6 +191,9 @@ pub struct Dossier {
     pub applicant: Applicant,
     /// Positions in the procedure's required documents that were provided.
     pub documents: Vec<u32>,
+    /// How many originals and copies of each were received at the desk (empty: not
+    /// recorded, as for online filings).
+    pub document_quantities: Vec<DocumentQuantity>,
     pub current_step: Option<i32>,
     pub assignee_id: Option<Uuid>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -244,6 +269,7 @@ impl DossierRow {
                 address: self.applicant_address.clone(),
             },
             documents: self.document_positions(),
+            document_quantities: self.quantities(),
             current_step: self.current_step,
             assignee_id: self.assignee_id.as_deref().map(id_of),
             submitted_at: self.submitted_at.map(utc),
@@ -334,6 +360,7 @@ pub struct NewDossier<'a> {
     pub applicant_phone: Option<&'a str>,
     pub applicant_address: Option<&'a str>,
     pub documents: &'a [u32],
+    pub document_quantities: &'a [DocumentQuantity],
     pub idempotency_key: Option<&'a str>,
     pub at: NaiveDateTime,
     pub received_at: Option<NaiveDateTime>,
@@ -393,6 +420,11 @@ pub fn new_record(new: NewDossier<'_>) -> AppResult<DossierRecord> {
         documents_digitised: false,
         result_electronic: false,
         fee_vnd: None,
+        document_quantities: if new.document_quantities.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(new.document_quantities).map_err(AppError::internal)?)
+        },
     };
     Ok(DossierRecord {
         search_text: crate::text::fold(&format!("{} {}", new.code, new.applicant_name)),
@@ -1248,20 +1280,33 @@ pub fn work_queue(
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<DossierRow>, i64)> {
-    queue_rows(conn, reach, f, Some((limit, offset)))
+    queue_rows(conn, reach, f, Some((limit, offset)), true)
+}
+
+/// A page of the dossiers held in `reach` that match, without counting them all.
+pub fn work_queue_page(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    f: &QueueFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<DossierRow>> {
+    Ok(queue_rows(conn, reach, f, Some((limit, offset)), false)?.0)
 }
 
 /// How many dossiers held in `reach` match.
 pub fn queue_count(conn: &mut DbConn, reach: &QueueReach, f: &QueueFilter) -> AppResult<i64> {
-    Ok(queue_rows(conn, reach, f, None)?.1)
+    Ok(queue_rows(conn, reach, f, None, true)?.1)
 }
 
-/// The total of a queue and, when `window` is (limit, offset), that page of its rows.
+/// The total of a queue (when `count`, or without `window`) and, when `window` is (limit,
+/// offset), that page of its rows.
 fn queue_rows(
     conn: &mut DbConn,
     reach: &QueueReach,
     f: &QueueFilter,
     window: Option<(i64, i64)>,
+    count: bool,
 ) -> AppResult<(Vec<DossierRow>, i64)> {
     use crate::db::schema::units;
     use crate::db::DbBackend;
@@ -1360,7 +1405,10 @@ fn queue_rows(
             q
         }};
     }
-    let total = filtered!().count().get_result(conn)?;
+    let total = match window {
+        Some(_) if !count => -1,
+        _ => filtered!().count().get_result(conn)?,
+    };
     let Some((limit, offset)) = window else {
         return Ok((Vec::new(), total));
     };
@@ -1382,6 +1430,106 @@ fn queue_rows(
         .select(DossierRow::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The columns the queue's state and due-date filters read, all in the index
+/// `dossiers_holder_state_due`: counting from them reads no table rows.
+#[derive(Debug, Clone, Queryable)]
+pub struct QueueFacts {
+    pub state: String,
+    pub due_at: Option<NaiveDateTime>,
+    pub paused_since: Option<NaiveDateTime>,
+}
+
+/// `a < b` as SQL has it: false when either is NULL.
+fn before(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a < b)
+}
+
+impl QueueFilter {
+    /// Whether `admits` decides it: it filters on the state, the due date and `overdue`
+    /// alone, and finds only work still to do (the web client's tabs, but "received today").
+    fn on_facts(&self) -> bool {
+        let pending = match self.state {
+            Some(s) => !s.is_final(),
+            None => !self.all_states || self.overdue_at.is_some() || self.due_between.is_some(),
+        };
+        pending
+            && self.assignee.is_none()
+            && self.holder.is_none()
+            && self.receiving.is_none()
+            && self.resolving.is_none()
+            && self.q.is_none()
+            && self.received_between.is_none()
+    }
+
+    /// What `work_queue` decides in SQL, for a filter that is `on_facts`.
+    pub fn admits(&self, f: &QueueFacts) -> bool {
+        let state = State::parse(&f.state);
+        let clock = state.is_some_and(|s| s.is_open() && s != State::Submitted);
+        let state_ok = match self.state {
+            Some(s) => state == Some(s),
+            None => self.all_states || state.is_some_and(|s| !s.is_final()),
+        };
+        let overdue_ok = self.overdue_at.is_none_or(|now| {
+            clock
+                && ((f.paused_since.is_none() && before(f.due_at, Some(now)))
+                    || before(f.due_at, f.paused_since))
+        });
+        let due_ok = self.due_between.is_none_or(|(from, to)| {
+            clock
+                && f.paused_since.is_none()
+                && f.due_at.is_some_and(|d| d >= from)
+                && before(f.due_at, Some(to))
+        });
+        state_ok && overdue_ok && due_ok
+    }
+}
+
+/// How many dossiers held in `reach` each filter finds. The filters `admits` decides are
+/// counted from one read of the work still to do there (from the index alone); the others
+/// one by one.
+pub fn queue_counts(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    filters: &[QueueFilter],
+) -> AppResult<Vec<i64>> {
+    use crate::db::schema::units;
+    use crate::db::DbBackend;
+    let mut counts = vec![0; filters.len()];
+    if filters.iter().any(QueueFilter::on_facts) {
+        let pending: Vec<&str> = State::ALL
+            .iter()
+            .filter(|s| !s.is_final())
+            .map(|s| s.as_str())
+            .collect();
+        let facts: Vec<QueueFacts> = match reach {
+            QueueReach::Unit(u) => dossiers::table
+                .filter(dossiers::holder_unit_id.eq(u.to_string()))
+                .filter(dossiers::state.eq_any(pending))
+                .select((dossiers::state, dossiers::due_at, dossiers::paused_since))
+                .load(conn)?,
+            _ => {
+                let mut q = dossiers::table
+                    .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
+                    .filter(dossiers::state.eq_any(pending))
+                    .select((dossiers::state, dossiers::due_at, dossiers::paused_since))
+                    .into_boxed::<DbBackend>();
+                if let QueueReach::Subtree(lo, hi) = reach {
+                    q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())));
+                }
+                q.load(conn)?
+            }
+        };
+        for (i, f) in filters.iter().enumerate().filter(|(_, f)| f.on_facts()) {
+            counts[i] =
+                i64::try_from(facts.iter().filter(|r| f.admits(r)).count()).unwrap_or(i64::MAX);
+        }
+    }
+    for (i, f) in filters.iter().enumerate().filter(|(_, f)| !f.on_facts()) {
+        counts[i] = queue_count(conn, reach, f)?;
+    }
+    Ok(counts)
 }
 
 /// The holder (id, name) and procedure code of every dossier held in `reach` and overdue at

@@ -51,7 +51,7 @@ pub(crate) fn desk_staff(conn: &mut DbConn, unit: &Unit, password_hash: &str) ->
                     username: &username,
                     role,
                     unit_id: Some(unit.id),
-                    full_name: &format!("Cán bộ {} {}", role.as_str(), unit.name),
+                    full_name: &format!("{} {}", role.label_vi(), unit.name),
                     password_hash,
                     citizen_id: None,
                     tax_code: None,
@@ -220,6 +220,7 @@ pub(crate) fn live<L: Ledger + ?Sized>(
                     address: None,
                 },
                 documents,
+                document_quantities: &[],
             },
             t,
         )?

@@ -135,7 +135,7 @@ async fn accounts(req: HttpRequest, user: WebUser, q: web::Query<AccountsQuery>)
                 tbody {
                     @for u in &rows {
                         tr {
-                            td { (u.username) } td { (u.full_name) } td { (super::role_vi(u.role)) }
+                            td { (u.username) } td { (u.full_name) } td { (u.role.label_vi()) }
                             td { (u.unit_id.map(|x| names.unit(x)).unwrap_or("")) }
                             td { @if u.disabled { span.badge.red { "Đã khóa" } } @else { span.badge.green { "Hoạt động" } } }
                         }

@@ -316,8 +316,17 @@ pub fn printed_page(f: &Form, track_link: &str) -> Markup {
                     @if let Some(h) = &f.items_heading {
                         h2 { (h) }
                         table.items {
-                            thead { tr { th { "TT" } th { "Nội dung" } } }
-                            tbody { @for (i, item) in f.items.iter().enumerate() { tr { td.num { (i + 1) } td { (item) } } } }
+                            @if f.quantities.is_empty() {
+                                thead { tr { th { "TT" } th { "Nội dung" } } }
+                                tbody { @for (i, item) in f.items.iter().enumerate() { tr { td.num { (i + 1) } td { (item) } } } }
+                            } @else {
+                                thead { tr { th { "TT" } th { "Tên giấy tờ" } th { "Số lượng" } } }
+                                tbody {
+                                    @for (i, (item, n)) in f.items.iter().zip(&f.quantities).enumerate() {
+                                        tr { td.num { (i + 1) } td { (item) } td.count { (n) } }
+                                    }
+                                }
+                            }
                         }
                     }
                     p.closing { (f.closing) }

@@ -16,14 +16,14 @@ use super::{
 };
 use crate::accounts::model::Role;
 use crate::app::AppState;
-use crate::catalogue::store::ProcedureDetail;
+use crate::catalogue::versions::VersionContents;
 use crate::dossiers::forms::FormKind;
 use crate::dossiers::model::{Action, State};
 use crate::dossiers::routes::{
     self as api, ActionBody, ApplicantInput, IntakeDossier, QueueQuery, StateFilter,
 };
 use crate::dossiers::service::{PaymentChannel, ReturnChannel};
-use crate::dossiers::store::{Channel, Dossier};
+use crate::dossiers::store::{Channel, DocumentQuantity, Dossier};
 use crate::error::AppError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -186,20 +186,15 @@ async fn queue_page(
         .iter()
         .find(|q| Some(q.key) == chosen)
         .unwrap_or(&queues[0]);
-    // One read for every other tab's count, one for the chosen tab's rows.
-    let others: Vec<QueueQuery> = queues
+    // One read for the counts of every tab, one for the chosen tab's rows.
+    let all: Vec<QueueQuery> = queues.iter().map(|q| (q.query)(user)).collect();
+    let counts = api::queue_counts(state, user.caller.clone(), all).await?;
+    let total = queues
         .iter()
-        .filter(|q| q.key != chosen.key)
-        .map(|q| (q.query)(user))
-        .collect();
-    let mut others = api::queue_counts(state, user.caller.clone(), others)
-        .await?
-        .into_iter();
-    let counts: Vec<Option<i64>> = queues
-        .iter()
-        .map(|q| (q.key != chosen.key).then(|| others.next().unwrap_or(0)))
-        .collect();
-    let listed = api::queue(
+        .position(|q| q.key == chosen.key)
+        .and_then(|i| counts.get(i).copied())
+        .unwrap_or(0);
+    let items = api::queue_rows(
         state,
         user.caller.clone(),
         QueueQuery {
@@ -209,8 +204,6 @@ async fn queue_page(
         },
     )
     .await?;
-    let items = listed.items;
-    let total = listed.total;
     let names = view::read_names(state, &items).await?;
     let cals = state.calendar.get(&state.db).await?;
     let now = state.now();
@@ -223,7 +216,7 @@ async fn queue_page(
                 nav.tabs {
                     @for (q, n) in queues.iter().zip(&counts) {
                         a href={ (path) "?hang=" (q.key) } class=[(q.key == chosen.key).then_some("on")] {
-                            (q.label) span.n { (n.unwrap_or(total)) }
+                            (q.label) span.n { (n) }
                         }
                     }
                 }
@@ -357,7 +350,7 @@ async fn dossier_page(req: HttpRequest, user: WebUser, id: web::Path<Uuid>) -> W
 /// the staff who can be chosen as assignee (read in one go).
 struct Around {
     names: view::Names,
-    procedure: ProcedureDetail,
+    procedure: std::sync::Arc<VersionContents>,
     documents: Vec<crate::dossiers::documents::Document>,
     staff: Vec<(Uuid, String, Role)>,
 }
@@ -386,12 +379,12 @@ async fn render_dossier(
         .allowed_actions
         .iter()
         .any(|a| matches!(a, Action::Assign | Action::Advance));
+    let versions = state.versions.clone();
     let around = state
         .db
         .read(move |c| {
-            let names = view::names(c, units, [version], actors)?;
-            let procedure =
-                crate::catalogue::store::version_by_id(c, version)?.ok_or(AppError::NotFound)?;
+            let names = view::names(c, units, [], actors)?;
+            let procedure = versions.get(c, version)?;
             let documents = crate::dossiers::documents::list(c, id)?;
             let staff = if wants_staff {
                 crate::accounts::store::staff_of(c, holder)?
@@ -424,7 +417,7 @@ async fn render_dossier(
         section.box {
             h1 { "Hồ sơ " (d.code) " " span class={ "badge " (level.class().unwrap_or("")) } { (d.state.label_vi()) } }
             dl.facts {
-                dt { "Thủ tục" } dd { (p.summary.name) " (" (p.summary.code) ")" }
+                dt { "Thủ tục" } dd { (p.name) " (" (p.code) ")" }
                 dt { "Người nộp" } dd { (d.applicant.name)
                     @if let Some(idn) = &d.applicant.id_number { " · CCCD " (idn) }
                     @if let Some(ph) = &d.applicant.phone { " · ĐT " (ph) } }
@@ -591,7 +584,7 @@ fn printable_forms(
     out
 }
 
-fn upload_form(user: &WebUser, d: &Dossier, p: &ProcedureDetail) -> Markup {
+fn upload_form(user: &WebUser, d: &Dossier, p: &VersionContents) -> Markup {
     use crate::dossiers::documents::DocumentKind as K;
     let kind = match (user.role(), d.state) {
         (_, State::SupplementRequested) => Some(K::Supplement),
@@ -651,7 +644,7 @@ fn action_form(
                     select name="assignee_id" {
                         option value="" { "— để đơn vị tự phân công —" }
                         @for (id, name, role) in staff {
-                            option value=(id) selected[kept.and_then(|k| k.assignee_id) == Some(*id)] { (name) " (" (super::role_vi(*role)) ")" }
+                            option value=(id) selected[kept.and_then(|k| k.assignee_id) == Some(*id)] { (name) " (" (role.label_vi()) ")" }
                         }
                     }
                 }
@@ -1070,6 +1063,37 @@ pub struct IntakeForm {
     channel: String,
     #[serde(default)]
     documents: Vec<u32>,
+    /// Originals and copies handed in, one field of each per required document, in order.
+    #[serde(default)]
+    originals: Vec<String>,
+    #[serde(default)]
+    copies: Vec<String>,
+}
+
+impl IntakeForm {
+    /// The count typed at position `i` of `list`, or `default` (blank or absent).
+    fn count(list: &[String], i: usize, default: u8) -> Result<u8, ()> {
+        match list.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(s) => s.parse().map_err(|_| ()),
+        }
+    }
+
+    /// The quantities of the ticked documents (one original each unless typed otherwise).
+    fn quantities(&self) -> Result<Vec<DocumentQuantity>, AppError> {
+        let bad = || AppError::invalid("document_quantities", "số bản là số từ 0 đến 99");
+        self.documents
+            .iter()
+            .map(|&index| {
+                let i = usize::try_from(index).unwrap_or(usize::MAX);
+                Ok(DocumentQuantity {
+                    index,
+                    originals: Self::count(&self.originals, i, 1).map_err(|()| bad())?,
+                    copies: Self::count(&self.copies, i, 0).map_err(|()| bad())?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A procedure page's summary line from the catalogue's index.
@@ -1201,7 +1225,7 @@ async fn intake_form(
     let err_of = |f: &str| {
         field_errors
             .iter()
-            .find(|(k, _)| k == f)
+            .find(|(k, _)| k == f || k.strip_prefix(f).is_some_and(|r| r.starts_with('[')))
             .map(|(_, m)| m.clone())
     };
     let body = html! {
@@ -1246,12 +1270,19 @@ async fn intake_form(
                     }
                     fieldset {
                         legend { "Thành phần hồ sơ đã nhận" }
-                        @for (i, r) in p.required_documents.iter().enumerate() {
-                            @let i = u32::try_from(i).unwrap_or(u32::MAX);
-                            label.check { input type="checkbox" name="documents" value=(i) checked[form.documents.contains(&i)];
-                                " " (r.name) @if r.mandatory { " *" } }
+                        @for (k, r) in p.required_documents.iter().enumerate() {
+                            @let i = u32::try_from(k).unwrap_or(u32::MAX);
+                            div.document {
+                                label.check { input type="checkbox" name="documents" value=(i) checked[form.documents.contains(&i)];
+                                    " " (r.name) @if r.mandatory { " *" } }
+                                span.qty {
+                                    label { "Bản chính " input type="number" name="originals" min="0" max="99" value=(form.originals.get(k).map_or("1", String::as_str)); }
+                                    label { "Bản sao " input type="number" name="copies" min="0" max="99" value=(form.copies.get(k).map_or("0", String::as_str)); }
+                                }
+                            }
                         }
                         @if let Some(m) = err_of("documents") { p.error { (m) } }
+                        @if let Some(m) = err_of("document_quantities") { p.error { (m) } }
                     }
                     button.primary type="submit" { "Tiếp nhận và cấp giấy hẹn" }
                 }
@@ -1274,6 +1305,13 @@ async fn intake(req: HttpRequest, posted: Posted<IntakeForm>) -> WebResult {
         let t = s.trim();
         (!t.is_empty()).then(|| t.to_owned())
     };
+    let document_quantities = match form.quantities() {
+        Ok(q) => q,
+        Err(e) => {
+            let status = actix_web::ResponseError::status_code(&e);
+            return intake_form(&state, &user, form, Some(e), status).await;
+        }
+    };
     let input = IntakeDossier {
         procedure_code: form.procedure_code.clone(),
         resolving_unit_id: None,
@@ -1289,6 +1327,7 @@ async fn intake(req: HttpRequest, posted: Posted<IntakeForm>) -> WebResult {
             address: opt(&form.address),
         },
         documents: form.documents.clone(),
+        document_quantities,
     };
     match api::take_in(&state, user.caller.clone(), input).await {
         Ok(d) => Ok(see_other(&format!("/ho-so/{}", d.id))),

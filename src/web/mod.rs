@@ -256,17 +256,6 @@ fn menu(role: Role) -> &'static [(&'static str, &'static str, &'static str)] {
     }
 }
 
-pub fn role_vi(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "Quản trị",
-        Role::Clerk => "Cán bộ một cửa",
-        Role::Officer => "Chuyên viên",
-        Role::Approver => "Lãnh đạo",
-        Role::Supervisor => "Giám sát",
-        Role::Citizen => "Công dân",
-    }
-}
-
 /// The home page of each role.
 pub fn home_of(role: Role) -> &'static str {
     match role {
@@ -309,7 +298,7 @@ pub fn layout(chrome: &Chrome<'_>, body: Markup) -> Markup {
                                 input type="search" name="q" placeholder="Mã hồ sơ, tên, CCCD, điện thoại" aria-label="Tìm hồ sơ" data-scan="1";
                             }
                         }
-                        span.who { (u.name) " · " (role_vi(u.role())) }
+                        span.who { (u.name) " · " (u.role().label_vi()) }
                         form.out method="post" action="/dang-xuat" {
                             (csrf_field(u))
                             button type="submit" { "Đăng xuất" }
