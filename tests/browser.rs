@@ -488,7 +488,7 @@ async fn the_client_in_a_real_browser() {
     let option = clerk
         .c
         .find(Locator::XPath(
-            "//select[@name='assignee_id']/option[contains(., '(Chuyên viên)')]",
+            "//select[@name='assignee_id']/option[contains(., 'Chuyên viên phường Bắc Kạn (Chuyên viên)')]",
         ))
         .await
         .expect("the officer is offered as assignee");

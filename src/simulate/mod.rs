@@ -37,12 +37,34 @@ pub(crate) struct Desk {
     pub unit: Uuid,
 }
 
+/// Names for the simulated staff (so that a desk's picker and its receipts read like a real
+/// commune's, and no simulated account looks like a demo account).
+const STAFF_NAMES: [&str; 12] = [
+    "Hoàng Thị Mai",
+    "Nông Văn Dũng",
+    "Ma Thị Hoa",
+    "Triệu Văn Sơn",
+    "Lý Thị Lan",
+    "Hà Văn Nam",
+    "Dương Thị Thảo",
+    "Lường Văn Hùng",
+    "Bế Thị Yến",
+    "Lục Văn Phong",
+    "Đinh Thị Vân",
+    "Vi Văn Quân",
+];
+
 /// The clerk, officer and approver of `unit`, created once (with `password_hash`, a hash of a
 /// password nobody knows: these accounts only sign history).
 pub(crate) fn desk_staff(conn: &mut DbConn, unit: &Unit, password_hash: &str) -> AppResult<Desk> {
     let mut callers = Vec::with_capacity(3);
-    for role in [Role::Clerk, Role::Officer, Role::Approver] {
+    let seed: usize = unit.code.bytes().map(usize::from).sum();
+    for (k, role) in [Role::Clerk, Role::Officer, Role::Approver]
+        .into_iter()
+        .enumerate()
+    {
         let username = format!("demo.{}.{}", role.as_str(), unit.code);
+        let full_name = STAFF_NAMES[(seed * 3 + k) % STAFF_NAMES.len()];
         let user = match users::by_username(conn, &username)? {
             Some(u) => u,
             None => users::insert(
@@ -51,7 +73,7 @@ pub(crate) fn desk_staff(conn: &mut DbConn, unit: &Unit, password_hash: &str) ->
                     username: &username,
                     role,
                     unit_id: Some(unit.id),
-                    full_name: &format!("{} {}", role.label_vi(), unit.name),
+                    full_name,
                     password_hash,
                     citizen_id: None,
                     tax_code: None,
