@@ -95,8 +95,9 @@ pub fn quantity_text(q: &super::store::DocumentQuantity) -> String {
 
 /// The part of a published fee text that applies to `channel`. The national catalogue often
 /// writes one text for every way of filing ("Trực tuyến: …; Dịch vụ bưu chính: …; Trực tiếp:
-/// …"); the receipt states the one the applicant used. A text without those heads is whole.
-pub fn fee_for_channel(text: &str, channel: super::store::Channel) -> String {
+/// …", or one fee per channel); the receipt states the one the applicant used. A text without
+/// those heads is whole; one that names only other channels is left out (`None`).
+pub fn fee_for_channel(text: &str, channel: super::store::Channel) -> Option<String> {
     use super::store::Channel;
     const HEADS: [(&str, Channel); 3] = [
         ("Trực tuyến:", Channel::Online),
@@ -108,16 +109,13 @@ pub fn fee_for_channel(text: &str, channel: super::store::Channel) -> String {
         .filter_map(|(head, c)| text.find(head).map(|at| (at, at + head.len(), *c)))
         .collect();
     found.sort_by_key(|f| f.0);
-    let Some(i) = found.iter().position(|f| f.2 == channel) else {
-        return text.to_owned();
-    };
+    if found.is_empty() {
+        return Some(text.to_owned());
+    }
+    let i = found.iter().position(|f| f.2 == channel)?;
     let end = found.get(i + 1).map_or(text.len(), |next| next.0);
     let part = text[found[i].1..end].trim().trim_end_matches(';').trim();
-    if part.is_empty() {
-        text.to_owned()
-    } else {
-        part.to_owned()
-    }
+    Some(if part.is_empty() { text } else { part }.to_owned())
 }
 
 fn line(label: &str, value: impl Into<String>) -> FormLine {
@@ -220,7 +218,7 @@ pub fn build(
             let fees: Vec<String> = p
                 .fees
                 .iter()
-                .map(|f| fee_for_channel(&f.description, d.channel))
+                .filter_map(|f| fee_for_channel(&f.description, d.channel))
                 .collect();
             lines.push(line(
                 "Phí, lệ phí",
@@ -441,23 +439,22 @@ mod tests {
     fn a_fee_text_for_every_channel_gives_the_one_used() {
         use crate::dossiers::store::Channel;
         let text = "Trực tuyến: Miễn phí (Mức lệ phí: 0; xem Thông tư 281/2016/TT-BTC); Dịch vụ bưu chính: 8.000 đồng; Trực tiếp: 10.000 đồng/bản";
+        let fee = |t: &str, c| super::fee_for_channel(t, c);
         assert_eq!(
-            super::fee_for_channel(text, Channel::Online),
-            "Miễn phí (Mức lệ phí: 0; xem Thông tư 281/2016/TT-BTC)"
+            fee(text, Channel::Online).as_deref(),
+            Some("Miễn phí (Mức lệ phí: 0; xem Thông tư 281/2016/TT-BTC)")
         );
-        assert_eq!(super::fee_for_channel(text, Channel::Post), "8.000 đồng");
+        assert_eq!(fee(text, Channel::Post).as_deref(), Some("8.000 đồng"));
+        assert_eq!(fee(text, Channel::Desk).as_deref(), Some("10.000 đồng/bản"));
+        // No heads: the whole text. One fee per channel: only this channel's.
         assert_eq!(
-            super::fee_for_channel(text, Channel::Desk),
-            "10.000 đồng/bản"
+            fee("Lệ phí: 50.000 đồng", Channel::Desk).as_deref(),
+            Some("Lệ phí: 50.000 đồng")
         );
-        // No heads, or not this channel's: the whole text.
+        assert_eq!(fee("Trực tuyến: Miễn phí", Channel::Desk), None);
         assert_eq!(
-            super::fee_for_channel("Lệ phí: 50.000 đồng", Channel::Desk),
-            "Lệ phí: 50.000 đồng"
-        );
-        assert_eq!(
-            super::fee_for_channel("Trực tuyến: Miễn phí", Channel::Desk),
-            "Trực tuyến: Miễn phí"
+            fee("Trực tiếp: Miễn phí", Channel::Desk).as_deref(),
+            Some("Miễn phí")
         );
     }
 
