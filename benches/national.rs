@@ -99,7 +99,16 @@ fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
     let fast_of = |root: Root<'_>, p: &Period, g: GroupBy, rates: bool| {
         db.read_blocking(|c| {
             fast::in_snapshot(c, |c| {
-                fast::compute(c, root, p, Tree::Filed, Some(g), rates, Basis::Resolving)
+                fast::compute(
+                    c,
+                    root,
+                    p,
+                    Tree::Filed,
+                    Some(g),
+                    rates,
+                    Basis::Resolving,
+                    chrono::Utc::now(),
+                )
             })
         })
         .unwrap()
@@ -169,6 +178,7 @@ fn report(db: &motcua::db::Db, province: &motcua::units::model::Unit) {
                 Tree::Filed,
                 Some(GroupBy::Child),
                 Basis::Resolving,
+                chrono::Utc::now(),
             )
         })
         .unwrap();

@@ -101,6 +101,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                         Some(GroupBy::Child),
                         with_online_used,
                         Basis::Resolving,
+                        chrono::Utc::now(),
                     )
                 })
             })
@@ -115,6 +116,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                     Tree::Filed,
                     Some(GroupBy::Child),
                     Basis::Resolving,
+                    chrono::Utc::now(),
                 )
             })
             .unwrap()
@@ -165,6 +167,7 @@ fn run_backend(name: &str, url: &str, n: usize, secs: f64) {
                         group_by,
                         true,
                         Basis::Resolving,
+                        chrono::Utc::now(),
                     )
                 })
             })

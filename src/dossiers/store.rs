@@ -1060,6 +1060,53 @@ pub fn filed_with_history(
     Ok(with_histories(filed, events))
 }
 
+/// The dossiers open now whose clock runs and whose due instant lies in `[from, before)`,
+/// counted per resolving unit, receiving desk and procedure version, where the unit they count
+/// at (by `basis`) is one of `units` (any with `None`): those a running report judges within
+/// time now but the day's end would judge overdue.
+pub fn running_due_between(
+    conn: &mut DbConn,
+    units: Option<&[String]>,
+    basis: Basis,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+) -> AppResult<Vec<(String, Option<String>, String, i64)>> {
+    let mut q = dossiers::table
+        .filter(dossiers::due_at.ge(from))
+        .filter(dossiers::due_at.lt(before))
+        .filter(dossiers::paused_since.is_null())
+        .filter(dossiers::state.eq_any(clock_states()))
+        .into_boxed::<crate::db::DbBackend>();
+    if let Some(units) = units {
+        q = match basis {
+            Basis::Resolving => q.filter(dossiers::unit_id.eq_any(units)),
+            Basis::Receiving => q.filter(
+                dossiers::receiving_unit_id
+                    .eq_any(units)
+                    .or(dossiers::receiving_unit_id
+                        .is_null()
+                        .and(dossiers::unit_id.eq_any(units))),
+            ),
+        };
+    }
+    let rows: Vec<(String, Option<String>, String)> = q
+        .select((
+            dossiers::unit_id,
+            dossiers::receiving_unit_id,
+            dossiers::procedure_version_id,
+        ))
+        .load(conn)?;
+    let mut counted: std::collections::HashMap<(String, Option<String>, String), i64> =
+        std::collections::HashMap::new();
+    for row in rows {
+        *counted.entry(row).or_default() += 1;
+    }
+    Ok(counted
+        .into_iter()
+        .map(|((unit, desk, version), n)| (unit, desk, version, n))
+        .collect())
+}
+
 /// The dossiers received at another desk than their resolving unit's, where either unit is
 /// one of `units` (all such dossiers with `None`), each with its history: what moves when
 /// the statistics count by receiving desk.

@@ -480,7 +480,7 @@ mod tests {
     fn reference(lives: &[Life], p: &Period) -> Figures {
         let mut f = Figures::default();
         for l in lives {
-            f.add(l, p);
+            f.add(l, p, DateTime::<Utc>::MAX_UTC);
         }
         f
     }

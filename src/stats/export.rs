@@ -225,6 +225,24 @@ fn number(n: f64, style: CsvStyle) -> String {
 /// The tables as one CSV in `style`: the first table's headings, then every table's rows
 /// (the groups after the total; their columns are the same, the total's extra ones aside).
 pub fn csv_with(tables: &[Table], style: CsvStyle) -> Result<Vec<u8>, csv::Error> {
+    csv_sheets(tables, style, None)
+}
+
+/// The tables as one CSV under the heading's three title rows and an empty row, as the
+/// XLSX sheets have them.
+pub fn csv_titled(
+    tables: &[Table],
+    style: CsvStyle,
+    heading: &Heading,
+) -> Result<Vec<u8>, csv::Error> {
+    csv_sheets(tables, style, Some(heading))
+}
+
+fn csv_sheets(
+    tables: &[Table],
+    style: CsvStyle,
+    heading: Option<&Heading>,
+) -> Result<Vec<u8>, csv::Error> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let delimiter = match style {
@@ -235,6 +253,12 @@ pub fn csv_with(tables: &[Table], style: CsvStyle) -> Result<Vec<u8>, csv::Error
             .delimiter(delimiter)
             .flexible(true)
             .from_writer(&mut out);
+        if let Some(h) = heading {
+            w.write_record([h.title.as_str()])?;
+            w.write_record([format!("Đơn vị: {}", h.unit)])?;
+            w.write_record([format!("Kỳ báo cáo: {}", h.period)])?;
+            w.write_record([""])?;
+        }
         if let Some(first) = tables.first() {
             w.write_record(&first.headings)?;
         }

@@ -597,6 +597,35 @@ fn cross_desk_rows(conn: &mut DbConn, units: Units<'_>) -> AppResult<Vec<BucketR
         .collect())
 }
 
+/// The dossiers open at `now` that the start of `tomorrow` judges overdue and `now` does not,
+/// as rows taking them out of the overdue stock, each at the unit it counts at by `basis`.
+fn turning_overdue(
+    conn: &mut DbConn,
+    units: Units<'_>,
+    basis: dossiers::Basis,
+    level: Level,
+    now: chrono::DateTime<chrono::Utc>,
+    tomorrow: chrono::NaiveDate,
+) -> AppResult<Vec<BucketRow>> {
+    let until = crate::calendar::model::to_utc(tomorrow.and_time(chrono::NaiveTime::MIN));
+    let mut rows = Vec::new();
+    for chunk in units.chunks() {
+        for (unit, desk, version, n) in
+            dossiers::running_due_between(conn, chunk, basis, now.naive_utc(), until.naive_utc())?
+        {
+            let at = match basis {
+                dossiers::Basis::Resolving => unit,
+                dossiers::Basis::Receiving => desk.unwrap_or(unit),
+            };
+            let mut counts = Counts::default();
+            counts.bump(Counter::Overdue, -n);
+            let key = (grain_code(level, Grain::Day), at, 0, version);
+            rows.push(BucketRow::new(&key, &counts));
+        }
+    }
+    Ok(rows)
+}
+
 /// Sums per group and cut point.
 struct Sums {
     cuts: Vec<chrono::NaiveDate>,
@@ -611,6 +640,19 @@ impl Sums {
             cuts,
             total,
             groups: HashMap::new(),
+        }
+    }
+
+    /// Adds a row's counts at cut `i` only.
+    fn add_at(&mut self, i: usize, row: &BucketRow, group: Option<&str>) {
+        let counts = row.counts();
+        let n = self.cuts.len();
+        self.total[i].add(&counts);
+        if let Some(g) = group {
+            self.groups
+                .entry(g.to_owned())
+                .or_insert_with(|| vec![Counts::default(); n])[i]
+                .add(&counts);
         }
     }
 
@@ -634,8 +676,14 @@ impl Sums {
     }
 }
 
-/// Everything `reference::compute` computes, from the buckets. `online_used` is computed only
-/// when asked (it reads the per-procedure buckets); otherwise it is left empty.
+/// Everything `reference::compute` computes at `now`, from the buckets. `online_used` is
+/// computed only when asked (it reads the per-procedure buckets); otherwise it is left empty.
+///
+/// A cut after `now` (the end of a running period) is read at `now`: the buckets give the
+/// stocks at the start of tomorrow, when nothing but the clock has moved since `now`, so
+/// `P(tomorrow)` less the dossiers whose due instant falls between `now` and then
+/// (`running_due_between`) is the reference's figure at `now`.
+#[allow(clippy::too_many_arguments)]
 pub fn compute(
     conn: &mut DbConn,
     root: reference::Root<'_>,
@@ -644,6 +692,7 @@ pub fn compute(
     group_by: Option<GroupBy>,
     with_online_used: bool,
     basis: dossiers::Basis,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<uuid::Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
@@ -659,6 +708,11 @@ pub fn compute(
             .collect(),
         _ => vec![period.from, period.to],
     };
+    let tomorrow = buckets::local_day(now)
+        .succ_opt()
+        .unwrap_or(chrono::NaiveDate::MAX);
+    let running: Vec<bool> = cuts.iter().map(|c| *c >= tomorrow).collect();
+    let cuts: Vec<chrono::NaiveDate> = cuts.into_iter().map(|c| c.min(tomorrow)).collect();
     let by_procedure = matches!(group_by, Some(GroupBy::Procedure | GroupBy::Field));
     let versions = if by_procedure || with_online_used {
         version_keys(conn)?
@@ -666,8 +720,9 @@ pub fn compute(
         HashMap::new()
     };
     let (from, to) = (period.from, period.to);
+    let (read_from, read_to) = (from.min(tomorrow), to.min(tomorrow));
     let mut sums = Sums::new(cuts.clone());
-    let mut per_code = Sums::new(vec![from, to]);
+    let mut per_code = Sums::new(vec![read_from, read_to]);
     let read_units = if members.len() == units.len() {
         Units::All
     } else {
@@ -704,7 +759,7 @@ pub fn compute(
         Level::Unit
     };
     let unit_level = |r: &&BucketRow| r.grain < 3;
-    let pieces = buckets::split_at_cuts(&buckets::ranges_for(from, to), &cuts);
+    let pieces = buckets::split_at_cuts(&buckets::ranges_for(read_from, read_to), &cuts);
     // Only a breakdown by child needs each unit's sums.
     let by_unit = group_by == Some(GroupBy::Child);
     let rows = read_sums(conn, read_units, level, &pieces, by_unit)?;
@@ -720,6 +775,15 @@ pub fn compute(
                 .get(&row.procedure_version_id)
                 .map(|v| v.0.as_str());
             per_code.add(row, code);
+        }
+    }
+    if running.iter().any(|r| *r) {
+        let turning = turning_overdue(conn, read_units, basis, level, now, tomorrow)?;
+        for row in turning.iter().filter(|r| members.contains_key(&r.unit_id)) {
+            let group = group_of(row);
+            for (i, _) in running.iter().enumerate().filter(|(_, r)| **r) {
+                sums.add_at(i, row, group.as_deref());
+            }
         }
     }
     if with_online_used && !by_procedure {

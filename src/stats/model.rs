@@ -34,6 +34,18 @@ impl Period {
     pub fn end(&self) -> DateTime<Utc> {
         to_utc(self.to.and_time(chrono::NaiveTime::MIN))
     }
+
+    /// The report's instant (DOMAIN §5): the dossiers still open are judged at the period's
+    /// end, or at `now` while the period runs (a dossier due later in the period is not
+    /// overdue yet).
+    pub fn judged_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.end().min(now)
+    }
+
+    /// Whether the period has not ended at `now`.
+    pub fn runs_at(&self, now: DateTime<Utc>) -> bool {
+        now < self.end()
+    }
 }
 
 /// How a dossier's processing ended.
@@ -167,7 +179,7 @@ pub struct Report {
     pub early: u64,
     pub on_time: u64,
     pub late: u64,
-    /// Not finished at the period's end (đang giải quyết): within time + overdue.
+    /// Not finished at the report's instant (đang giải quyết): within time + overdue.
     pub unresolved: u64,
     pub within_time: u64,
     pub overdue: u64,
@@ -178,9 +190,10 @@ pub struct Report {
 }
 
 impl Report {
-    /// Counts one dossier's life into the report for `p`.
-    pub fn add(&mut self, life: &Life, p: &Period) {
+    /// Counts one dossier's life into the report for `p`, read at `now`.
+    pub fn add(&mut self, life: &Life, p: &Period, now: DateTime<Utc>) {
         let (start, end) = (p.start(), p.end());
+        let judged = p.judged_at(now);
         if life.open_at(start) {
             self.carried_over += 1;
         }
@@ -192,9 +205,9 @@ impl Report {
                 Channel::Post => self.new_post += 1,
             }
         }
-        if life.open_at(end) {
+        if life.open_at(judged) {
             self.unresolved += 1;
-            if life.overdue_at(end) {
+            if life.overdue_at(judged) {
                 self.overdue += 1;
             } else {
                 self.within_time += 1;
@@ -350,8 +363,9 @@ pub struct Figures {
 }
 
 impl Figures {
-    pub fn add(&mut self, life: &Life, p: &Period) {
-        self.report.add(life, p);
+    /// Counts one dossier's life into the figures for `p`, read at `now`.
+    pub fn add(&mut self, life: &Life, p: &Period, now: DateTime<Utc>) {
+        self.report.add(life, p, now);
         self.rates.add(life, p);
     }
 }
@@ -397,13 +411,47 @@ pub(crate) mod tests {
         }
     }
 
+    /// The report for 1 March + `from` … `to`, read long after it.
     fn report(lives: &[Life], from: u32, to: u32) -> Report {
+        report_at(lives, from, to, DateTime::<Utc>::MAX_UTC)
+    }
+
+    fn report_at(lives: &[Life], from: u32, to: u32, now: DateTime<Utc>) -> Report {
         let p = Period::new(day(from), day(to)).unwrap();
         let mut r = Report::default();
         for l in lives {
-            r.add(l, &p);
+            r.add(l, &p, now);
         }
         r
+    }
+
+    #[test]
+    fn a_running_period_judges_open_dossiers_at_the_reading() {
+        use State as S;
+        // Received 2 March, due 20 March 17:00, still in progress.
+        let open = Life::from_history(
+            Channel::Desk,
+            &[
+                ev(DAY + 600, S::Received, Some(19 * DAY + 1020)),
+                ev(DAY + 700, S::InProgress, Some(19 * DAY + 1020)),
+            ],
+        );
+        let one = std::slice::from_ref(&open);
+        // The March report read on 7 March 10:00: within time, not overdue.
+        let r = report_at(one, 1, 31, t(6 * DAY + 600));
+        assert_eq!((r.unresolved, r.within_time, r.overdue), (1, 1, 0));
+        // Read on the due day, a minute before and a minute after the due time.
+        let r = report_at(one, 1, 31, t(19 * DAY + 1019));
+        assert_eq!((r.within_time, r.overdue), (1, 0));
+        let r = report_at(one, 1, 31, t(19 * DAY + 1021));
+        assert_eq!((r.within_time, r.overdue), (0, 1));
+        // Once the period has ended, it is judged at its end whenever it is read.
+        assert_eq!(report(one, 1, 31).overdue, 1);
+        assert_eq!(report_at(one, 1, 15, t(6 * DAY + 600)).within_time, 1);
+        let p = Period::new(day(1), day(31)).unwrap();
+        assert!(p.runs_at(t(6 * DAY)) && !p.runs_at(t(31 * DAY)));
+        assert_eq!(p.judged_at(t(6 * DAY)), t(6 * DAY));
+        assert_eq!(p.judged_at(t(40 * DAY)), p.end());
     }
 
     #[test]

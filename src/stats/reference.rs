@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -261,7 +261,7 @@ pub fn finish_groups(
     groups
 }
 
-/// The figures for `root` over `period`, and its groups.
+/// The figures for `root` over `period`, and its groups, read at `now`.
 pub fn compute(
     conn: &mut DbConn,
     root: Root<'_>,
@@ -269,6 +269,7 @@ pub fn compute(
     tree: Tree,
     group_by: Option<GroupBy>,
     basis: dossiers::Basis,
+    now: DateTime<Utc>,
 ) -> AppResult<Computed> {
     let units = crate::units::store::all(conn)?;
     let by_id: HashMap<Uuid, &Unit> = units.iter().map(|u| (u.id, u)).collect();
@@ -291,7 +292,7 @@ pub fn compute(
         for (filed, history) in dossiers::filed_with_history(conn, chunk, end, basis)? {
             let channel = Channel::parse(&filed.channel);
             let life = life_of(&filed, &history);
-            total.add(&life, period);
+            total.add(&life, period, now);
             if life
                 .received_at
                 .is_some_and(|r| (period.start()..period.end()).contains(&r))
@@ -307,7 +308,7 @@ pub fn compute(
                         .entry(month_key(m))
                         .or_insert_with(|| (month_label(m), Figures::default()))
                         .1
-                        .add(&life, m);
+                        .add(&life, m, now);
                 }
                 continue;
             }
@@ -336,7 +337,7 @@ pub fn compute(
                 .entry(key)
                 .or_insert_with(|| (label, Figures::default()))
                 .1
-                .add(&life, period);
+                .add(&life, period, now);
         }
     }
     let groups = finish_groups(groups, &listed);

@@ -1,8 +1,7 @@
 //! `/api/v1/stats`: the processing report and the rates, scoped to the caller's subtree.
 
 use actix_web::{get, web, HttpResponse};
-use chrono::NaiveDate;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -76,7 +75,7 @@ fn send<T: Serialize>(
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("content-disposition", disposition("csv")))
-        .body(export::csv_with(&tables(), style).map_err(AppError::internal)?))
+        .body(export::csv_titled(&tables(), style, &heading()).map_err(AppError::internal)?))
 }
 
 /// The period's last day (the day before `to`).
@@ -98,10 +97,14 @@ pub fn file_name(kind: &str, on: &ReportOn) -> String {
 /// The heading of a download's sheets.
 pub fn heading(title: &str, on: &ReportOn) -> export::Heading {
     let d = |d: NaiveDate| d.format("%d/%m/%Y").to_string();
+    let mut period = format!("từ ngày {} đến hết ngày {}", d(on.from), d(last_day(on)));
+    if let Some(until) = on.running_until() {
+        period = format!("{period}, {until}");
+    }
     export::Heading {
         title: title.to_owned(),
         unit: on.unit_name.clone(),
-        period: format!("từ ngày {} đến hết ngày {}", d(on.from), d(last_day(on))),
+        period,
     }
 }
 
@@ -125,6 +128,20 @@ pub struct ReportOn {
     pub group_by: Option<GroupBy>,
     /// Each dossier counted at its resolving unit or at its receiving desk.
     pub by: crate::dossiers::store::Basis,
+    /// The report's instant, when the dossiers still open were judged within time or overdue:
+    /// the first instant of `to`, or, while the period runs, the instant the report was read.
+    pub judged_at: DateTime<Utc>,
+}
+
+impl ReportOn {
+    /// "tính đến 10:05 ngày 07/12/2026" while the period runs (DOMAIN §5), else `None`.
+    pub fn running_until(&self) -> Option<String> {
+        let end = crate::calendar::model::to_utc(self.to.and_time(chrono::NaiveTime::MIN));
+        (self.judged_at < end).then(|| {
+            let local = crate::calendar::model::to_local(self.judged_at);
+            format!("tính đến {}", local.format("%H:%M ngày %d/%m/%Y"))
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -192,6 +209,8 @@ async fn compute(
     let (tree, group_by, scope) = (q.tree.unwrap_or_default(), q.group_by, caller.scope());
     let by = q.by.unwrap_or_default();
     let path = q.path.unwrap_or_default();
+    let now = Utc::now();
+    let judged_at = period.judged_at(now);
     state
         .db
         .read(move |c| {
@@ -202,9 +221,11 @@ async fn compute(
             let root = unit.as_ref().map_or(Root::Country, Root::Unit);
             let computed = match path {
                 StatsPath::Fast => fast::in_snapshot(c, |c| {
-                    fast::compute(c, root, &period, tree, group_by, with_online_used, by)
+                    fast::compute(c, root, &period, tree, group_by, with_online_used, by, now)
                 })?,
-                StatsPath::Reference => reference::compute(c, root, &period, tree, group_by, by)?,
+                StatsPath::Reference => {
+                    reference::compute(c, root, &period, tree, group_by, by, now)?
+                }
             };
             let (unit_id, unit_code, unit_name) = match unit {
                 Some(u) => (Some(u.id), u.code, u.name),
@@ -220,6 +241,7 @@ async fn compute(
                     tree,
                     group_by,
                     by,
+                    judged_at,
                 },
                 computed,
             ))

@@ -351,7 +351,8 @@ async fn dashboard(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) 
             label data-custom="1" { "Đến hết ngày" input type="date" name="den" value=[q.den]; }
             button.primary type="submit" { "Xem" }
         }
-        p { strong id="period" { (period.label) } " — từ ngày " (date(period.first)) " đến hết ngày " (date(period.last)) }
+        p { strong id="period" { (period.label) } " — từ ngày " (date(period.first)) " đến hết ngày " (date(period.last))
+            @if let Some(until) = report.on.running_until() { ", " span id="judged-at" { (until) } } }
         p.noprint { "Tải về: "
             a.button href=(download("bao-cao", "xlsx")) { "Báo cáo XLSX" } " "
             a.button href=(download("bao-cao", "csv")) { "Báo cáo CSV" } " "
@@ -438,12 +439,14 @@ async fn download(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) -
             "xlsx",
         ),
         "csv" => (
-            export::csv_with(&tables, export::CsvStyle::Plain).map_err(AppError::internal)?,
+            export::csv_titled(&tables, export::CsvStyle::Plain, &heading)
+                .map_err(AppError::internal)?,
             "text/csv; charset=utf-8",
             "csv",
         ),
         "csv-vn" => (
-            export::csv_with(&tables, export::CsvStyle::Vietnamese).map_err(AppError::internal)?,
+            export::csv_titled(&tables, export::CsvStyle::Vietnamese, &heading)
+                .map_err(AppError::internal)?,
             "text/csv; charset=utf-8",
             "csv",
         ),
