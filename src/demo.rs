@@ -208,6 +208,7 @@ pub fn apply_plan_2025(conn: &mut DbConn) -> AppResult<crate::units::reorganise:
         &plan_2025_csv()?,
         two_level_from(),
         PLAN_2025_NAME,
+        crate::units::reorganise::StaffFate::Rehome,
     )?;
     crate::units::reorganise::run(
         conn,

@@ -98,6 +98,11 @@ enum Command {
         /// The plan's name in the dossiers' history (default: the file's name).
         #[arg(long)]
         name: Option<String>,
+        /// The staff of a unit whose row has no `staff`, and of the units of the plan's trees
+        /// it does not list but that end the day before DATE: moved to the successor or
+        /// disabled.
+        #[arg(long, default_value = "rehome", value_parser = ["rehome", "disable"])]
+        staff: String,
     },
     /// Copy the database and the documents into DIR (new or empty) while the service runs:
     /// SQLite through `VACUUM INTO` (a consistent snapshot); on PostgreSQL the documents
@@ -228,8 +233,9 @@ fn main() -> ExitCode {
             on,
             dry_run,
             name,
+            staff,
             ..
-        } => reorganise(&db, &plan, on, dry_run, name),
+        } => reorganise(&db, &plan, on, dry_run, name, &staff),
         Command::Backup { dir, .. } => backup(&config, &db, &dir),
         Command::Check { repair_orphans, .. } => {
             return match check(&config, &db, repair_orphans) {
@@ -405,8 +411,14 @@ fn reorganise(
     on: chrono::NaiveDate,
     dry_run: bool,
     name: Option<String>,
+    staff: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use motcua::units::reorganise;
+    let staff = if staff == "disable" {
+        reorganise::StaffFate::Disable
+    } else {
+        reorganise::StaffFate::Rehome
+    };
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let name = name.unwrap_or_else(|| {
@@ -416,7 +428,7 @@ fn reorganise(
     });
     let outcome = db
         .write_blocking(|c| {
-            let mut plan = reorganise::plan_from_csv(c, &text, on, &name)?;
+            let mut plan = reorganise::plan_from_csv(c, &text, on, &name, staff)?;
             plan.dry_run = dry_run;
             reorganise::run(
                 c,
@@ -470,7 +482,7 @@ fn check(
         "{} dossiers, {} document records checked",
         r.dossiers, r.documents
     );
-    let sections: [(&str, &Vec<String>); 6] = [
+    let sections: [(&str, &Vec<String>); 8] = [
         (
             "dossiers whose state is not their last event's",
             &r.state_mismatches,
@@ -488,6 +500,11 @@ fn check(
             "statistics buckets that differ from a refold",
             &r.wrong_buckets,
         ),
+        (
+            "retired units still holding open dossiers",
+            &r.work_at_retired,
+        ),
+        ("enabled accounts at retired units", &r.accounts_at_retired),
         ("orphan files (no record refers to them)", &r.orphans),
     ];
     for (what, items) in sections {

@@ -1,6 +1,7 @@
 //! Operations on a live installation: `motcua backup` (a consistent copy while the service
 //! runs) and `motcua check` (integrity: states against histories, documents against their
-//! files, the statistics against a refold, files nothing refers to).
+//! files, the statistics against a refold, files nothing refers to, work and accounts left at
+//! units that no longer exist).
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::blobs::BlobStore;
-use crate::db::schema::{dossier_documents, dossiers};
+use crate::db::schema::{dossier_documents, dossiers, units, users};
 use crate::db::{BackendKind, Db, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -167,6 +168,11 @@ pub struct CheckReport {
     /// those older than a day), and of them how many were removed.
     pub orphans: Vec<String>,
     pub orphans_removed: usize,
+    /// Units whose validity has ended that still hold open dossiers ("CODE Name: N"), and
+    /// enabled staff accounts homed at such units ("username at CODE Name"): what a
+    /// reorganisation should have handed on.
+    pub work_at_retired: Vec<String>,
+    pub accounts_at_retired: Vec<String>,
 }
 
 impl CheckReport {
@@ -177,7 +183,48 @@ impl CheckReport {
             + self.corrupt_files.len()
             + self.stale_folds.len()
             + self.wrong_buckets.len()
+            + self.work_at_retired.len()
+            + self.accounts_at_retired.len()
     }
+}
+
+/// Open dossiers per unit retired before `today`, and enabled accounts homed at one.
+pub fn left_at_retired(
+    conn: &mut DbConn,
+    today: chrono::NaiveDate,
+) -> AppResult<(Vec<String>, Vec<String>)> {
+    use crate::dossiers::model::State;
+    let open: Vec<&str> = State::ALL
+        .iter()
+        .filter(|s| !s.is_final())
+        .map(|s| s.as_str())
+        .collect();
+    let held: Vec<(String, String)> = dossiers::table
+        .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
+        .filter(units::valid_to.lt(today))
+        .filter(dossiers::state.eq_any(open))
+        .select((units::code, units::name))
+        .load(conn)?;
+    let mut per_unit: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for key in held {
+        *per_unit.entry(key).or_default() += 1;
+    }
+    let work = per_unit
+        .into_iter()
+        .map(|((code, name), n)| format!("{code} {name}: {n} open dossiers"))
+        .collect();
+    let accounts: Vec<(String, String, String)> = users::table
+        .inner_join(units::table.on(users::unit_id.eq(units::id.nullable())))
+        .filter(units::valid_to.lt(today))
+        .filter(users::disabled.eq(false))
+        .order((units::code.asc(), users::username.asc()))
+        .select((users::username, units::code, units::name))
+        .load(conn)?;
+    let accounts = accounts
+        .into_iter()
+        .map(|(user, code, name)| format!("{user} at {code} {name}"))
+        .collect();
+    Ok((work, accounts))
 }
 
 #[derive(QueryableByName)]
@@ -256,6 +303,9 @@ pub fn check(db: &Db, documents: &BlobStore, repair_orphans: bool) -> AppResult<
                 .push(format!("{id}: {}", path.display())),
         }
     }
+    let today = crate::calendar::model::local_today();
+    (report.work_at_retired, report.accounts_at_retired) =
+        db.read_blocking(|c| left_at_retired(c, today))?;
     let buckets = db.read_blocking(crate::stats::fast::verify)?;
     report.stale_folds = buckets.stale_folds;
     report.wrong_buckets = buckets.wrong_buckets;

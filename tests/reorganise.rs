@@ -205,6 +205,7 @@ async fn the_2025_plan_moves_every_open_dossier_to_its_successor_with_its_clock(
                 &motcua::demo::plan_2025_csv()?,
                 chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
                 motcua::demo::PLAN_2025_NAME,
+                motcua::units::reorganise::StaffFate::Rehome,
             )
         })
     })
@@ -380,6 +381,9 @@ async fn a_plan_in_conflict_is_named_and_not_applied() {
         )
         .await;
     let (_, clerk) = app.staff(&admin, "motcua.a", "clerk", Some(&a)).await;
+    // Applied on its first day (a plan is not applied before it).
+    app.state
+        .set_clock("2025-07-01T07:00:00+07:00".parse().unwrap());
     let plan = json!({
         "name": "Thử", "effective_from": "2025-07-01",
         "create": [{"ref": "new", "code": "01843", "name": "Phường Bắc Kạn", "kind": "ward", "parent_id": province}],
@@ -432,4 +436,159 @@ async fn a_plan_in_conflict_is_named_and_not_applied() {
         app.get("/api/v1/me", Some(&clerk)).await.body["unit_id"],
         new_id
     );
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// The real plan file lists only the communes. The old province and its districts end on the
+/// same day and the unit table names their successors: the reorganisation hands on their
+/// work and staff too. A unit left without a successor is a conflict, and a plan is not
+/// applied before its date.
+#[tokio::test]
+async fn the_2025_plan_leaves_no_work_and_no_account_at_a_retired_unit() {
+    use motcua::units::reorganise::{self, StaffFate};
+    let app = TestApp::spawn_with(|c| c.stats_fold = false).await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        // A simulated last quarter of 2024 in Bắc Kạn: the last days' dossiers stay open.
+        let sim = motcua::simulate::run(
+            &db,
+            &motcua::simulate::Options {
+                province: "06".into(),
+                from: day(2024, 10, 1),
+                to: day(2025, 1, 1),
+                dossiers: 400,
+                seed: 2024,
+                batch: 200,
+            },
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(sim.filed, 400);
+        let on = day(2025, 7, 1);
+        let left = |db: &motcua::db::Db| {
+            db.read_blocking(|c| motcua::ops::left_at_retired(c, on))
+                .unwrap()
+        };
+        let (work, accounts) = left(&db);
+        assert!(
+            !work.is_empty() && !accounts.is_empty(),
+            "{work:?} {accounts:?}"
+        );
+        let text = std::fs::read_to_string("data/seed/units-2025-successors.csv").unwrap();
+        let listed: std::collections::HashSet<String> = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next().map(str::to_owned))
+            .collect();
+        assert!(
+            work.iter()
+                .any(|w| !listed.contains(w.split(' ').next().unwrap())),
+            "some open work is at a unit the file does not list: {work:?}"
+        );
+        let plan = |c: &mut motcua::db::DbConn, dry_run: bool| {
+            let mut p = reorganise::plan_from_csv(c, &text, on, "NQ 1683", StaffFate::Rehome)?;
+            p.dry_run = dry_run;
+            Ok::<_, motcua::error::AppError>(p)
+        };
+        let morning: DateTime<Utc> = "2025-07-01T07:00:00+07:00".parse().unwrap();
+        let run = |dry_run: bool, at: DateTime<Utc>| {
+            db.write_blocking(|c| {
+                let p = plan(c, dry_run)?;
+                reorganise::run(c, motcua::auth::Scope::All, None, &p, at)
+            })
+        };
+
+        // A district whose successor is unknown: the dry run names it with its counts and
+        // the real run refuses the plan, changing nothing.
+        use diesel::prelude::*;
+        use motcua::db::schema::{dossiers, units};
+        let busy: (String, String, Option<String>) = db
+            .read_blocking(|c| {
+                Ok(units::table
+                    .inner_join(dossiers::table.on(dossiers::holder_unit_id.eq(units::id)))
+                    .filter(units::valid_to.eq(day(2025, 6, 30)))
+                    .filter(dossiers::state.ne_all([
+                        "returned",
+                        "rejected",
+                        "withdrawn",
+                        "stopped",
+                    ]))
+                    .select((units::id, units::code, units::successor_id))
+                    .load::<(String, String, Option<String>)>(c)?)
+            })
+            .unwrap()
+            .into_iter()
+            .find(|(_, code, _)| !listed.contains(code))
+            .unwrap();
+        let set_successor = |s: Option<String>| {
+            db.write_blocking(|c| {
+                diesel::update(units::table.find(&busy.0))
+                    .set(units::successor_id.eq(s))
+                    .execute(c)?;
+                Ok(())
+            })
+            .unwrap()
+        };
+        set_successor(None);
+        let dry = run(true, morning).unwrap();
+        let conflict = dry
+            .conflicts
+            .iter()
+            .find(|c| c.unit_code.as_deref() == Some(busy.1.as_str()))
+            .unwrap_or_else(|| panic!("{:?}", dry.conflicts));
+        assert!(conflict.message.contains("open dossiers"), "{conflict:?}");
+        assert!(matches!(
+            run(false, morning),
+            Err(motcua::error::AppError::Conflict(_))
+        ));
+        assert_eq!(left(&db), (work.clone(), accounts.clone()), "refused whole");
+        set_successor(busy.2.clone());
+
+        // The dry run lists the province and the districts as implied, with their work.
+        let dry = run(true, morning).unwrap();
+        assert!(dry.conflicts.is_empty(), "{:?}", dry.conflicts);
+        let implied: Vec<_> = dry.moves.iter().filter(|m| m.implied).collect();
+        assert_eq!(implied.len(), 9, "the province and its 8 districts");
+        assert!(implied.iter().all(|m| m.successor_id.is_some()));
+        let open: usize = work
+            .iter()
+            .map(|w| {
+                w.rsplit(": ")
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(" open dossiers")
+                    .parse::<usize>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(dry.totals.dossiers_moved as usize, open);
+        assert!(reorganise::table(&dry).contains("Không có trong phương án"));
+
+        // Before its day the plan is refused, whole.
+        let early: DateTime<Utc> = "2025-06-30T16:00:00+07:00".parse().unwrap();
+        match run(false, early) {
+            Err(motcua::error::AppError::Validation(errors)) => {
+                assert_eq!(errors[0].field, "effective_from", "{errors:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(left(&db), (work.clone(), accounts.clone()));
+
+        // Applied on its day: nothing is left behind at a retired unit.
+        let applied = run(false, morning).unwrap();
+        assert!(applied.applied);
+        assert_eq!(left(&db), (Vec::new(), Vec::new()));
+        let report = motcua::ops::check(
+            &db,
+            &motcua::blobs::BlobStore::new(&std::env::temp_dir().join("motcua-none"), 1),
+            false,
+        )
+        .unwrap();
+        assert!(report.work_at_retired.is_empty() && report.accounts_at_retired.is_empty());
+    })
+    .await
+    .unwrap();
 }

@@ -77,6 +77,11 @@ pub struct Plan {
     pub create: Vec<PlannedUnit>,
     #[serde(default)]
     pub retire: Vec<Retirement>,
+    /// What happens to the staff of a unit the plan retires without listing it: one of the
+    /// affected trees whose validity already ends the day before the plan's date, handed to
+    /// the successor recorded on it.
+    #[serde(default)]
+    pub default_staff: StaffFate,
     /// Answer what would happen, change nothing.
     #[serde(default)]
     pub dry_run: bool,
@@ -99,6 +104,9 @@ pub struct Move {
     pub agencies: i64,
     /// Child units the plan does not retire, moved under the successor.
     pub children_moved: i64,
+    /// Not listed in the plan: in one of its trees, its validity ends the day before the plan
+    /// takes effect, and the successor recorded on the unit takes over.
+    pub implied: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
@@ -268,6 +276,16 @@ pub fn run(
 ) -> AppResult<Outcome> {
     check_shape(plan)?;
     let from = plan.effective_from;
+    let today = crate::calendar::model::to_local(at).date();
+    if !plan.dry_run && from > today {
+        return Err(AppError::invalid(
+            "effective_from",
+            format!(
+                "the plan takes effect on {}: apply it on that day or later (a dry run shows it now)",
+                from.format("%d/%m/%Y")
+            ),
+        ));
+    }
     let last_day = from
         .pred_opt()
         .ok_or_else(|| AppError::invalid("effective_from", "must be a date after 0001-01-01"))?;
@@ -278,7 +296,8 @@ pub fn run(
     };
 
     // The units the plan retires, each in the caller's scope.
-    let mut retiring: Vec<(Unit, Option<Successor>, StaffFate)> = Vec::new();
+    // Each with its successor, its staff's fate, and whether the plan leaves it unlisted.
+    let mut retiring: Vec<(Unit, Option<Successor>, StaffFate, bool)> = Vec::new();
     let retired_ids: HashSet<Uuid> = plan.retire.iter().map(|r| r.unit_id).collect();
     for r in &plan.retire {
         let unit = store::get_manageable(conn, r.unit_id, scope)?;
@@ -305,12 +324,55 @@ pub fn run(
             (None, Some(reference)) => Some(Successor::Planned(reference.clone())),
             (None, None) => None,
         };
-        retiring.push((unit, successor, r.staff));
+        retiring.push((unit, successor, r.staff, false));
     }
 
+    // Every other unit of the plan's trees whose validity ends the day before: its successor
+    // is the one recorded on it, its staff follow the plan's default.
+    let roots: HashSet<Uuid> = retiring
+        .iter()
+        .filter_map(|(u, ..)| model::path_ids(&u.path).first().copied())
+        .collect();
+    let mut implied: Vec<Unit> = store::all(conn)?
+        .into_iter()
+        .filter(|u| u.valid_to == Some(last_day) && !retired_ids.contains(&u.id))
+        .filter(|u| {
+            model::path_ids(&u.path)
+                .first()
+                .is_some_and(|r| roots.contains(r))
+        })
+        .collect();
+    implied.sort_by(|a, b| (a.depth, &a.code).cmp(&(b.depth, &b.code)));
+    for unit in implied {
+        if !store::manageable(&unit, scope) {
+            let (open, accounts) = (
+                held_open(conn, unit.id)?.len(),
+                staff_of(conn, unit.id)?.len(),
+            );
+            if open > 0 || accounts > 0 {
+                conflicts.push(conflict(
+                    Some(&unit.code),
+                    format!(
+                        "{} ends on {last_day} with {open} open dossiers and {accounts} staff accounts, outside your scope",
+                        unit.name
+                    ),
+                ));
+            }
+            continue;
+        }
+        let successor = match unit.successor_id {
+            Some(id) => store::get(conn, id)?.map(Successor::Existing),
+            None => None,
+        };
+        retiring.push((unit, successor, plan.default_staff, true));
+    }
+    let retired_ids: HashSet<Uuid> = retiring.iter().map(|(u, ..)| u.id).collect();
+
     // A successor the plan also retires hands on to its own successor; the chain must end.
-    let next_of: HashMap<Uuid, Option<Successor>> =
-        retiring.iter().map(|(u, s, _)| (u.id, s.clone())).collect();
+    let next_of: HashMap<Uuid, Option<Successor>> = retiring
+        .iter()
+        .map(|(u, s, ..)| (u.id, s.clone()))
+        .collect();
     let final_successor = |start: &Option<Successor>| -> Result<Option<Successor>, ()> {
         let mut current = start.clone();
         for _ in 0..=next_of.len() {
@@ -371,7 +433,7 @@ pub fn run(
         ..Totals::default()
     };
     let mut resolved: Vec<Option<Successor>> = Vec::with_capacity(retiring.len());
-    for (unit, successor, staff) in &retiring {
+    for (unit, successor, staff, implied) in &retiring {
         let last = match final_successor(successor) {
             Ok(s) => s,
             Err(()) => {
@@ -439,6 +501,7 @@ pub fn run(
             staff_accounts: accounts,
             agencies,
             children_moved: children,
+            implied: *implied,
         });
         resolved.push(last);
     }
@@ -507,7 +570,7 @@ pub fn run(
     }
     let note = format!("Chuyển theo {}", outcome.name);
     let naive = at.naive_utc();
-    for (((unit, _, staff), last), mv) in
+    for (((unit, _, staff, _), last), mv) in
         retiring.iter().zip(&resolved).zip(outcome.moves.iter_mut())
     {
         let successor = match last {
@@ -590,9 +653,16 @@ fn disable_staff(conn: &mut DbConn, unit: Uuid) -> AppResult<HashSet<String>> {
 }
 
 /// A retire-only plan from a CSV shaped like `data/seed/units-2025-successors.csv`:
-/// `old_code,new_code` and, optionally, `staff` (`rehome` or `disable`). Each old code names
-/// the unit in operation the day before `on`, each new code the unit in operation on `on`.
-pub fn plan_from_csv(conn: &mut DbConn, text: &str, on: NaiveDate, name: &str) -> AppResult<Plan> {
+/// `old_code,new_code` and, optionally, `staff` (`rehome` or `disable`; empty: `default_staff`,
+/// which also applies to the units the plan retires without listing them). Each old code
+/// names the unit in operation the day before `on`, each new code the unit in operation on `on`.
+pub fn plan_from_csv(
+    conn: &mut DbConn,
+    text: &str,
+    on: NaiveDate,
+    name: &str,
+    default_staff: StaffFate,
+) -> AppResult<Plan> {
     let mut reader = crate::csvin::reader(text, &["old_code", "new_code"], &["staff"])?;
     let before = on
         .pred_opt()
@@ -613,7 +683,8 @@ pub fn plan_from_csv(conn: &mut DbConn, text: &str, on: NaiveDate, name: &str) -
         };
         let (old, new) = (rec.get(0).unwrap_or(""), rec.get(1).unwrap_or(""));
         let staff = match rec.get(2).unwrap_or("") {
-            "" | "rehome" => StaffFate::Rehome,
+            "" => default_staff,
+            "rehome" => StaffFate::Rehome,
             "disable" => StaffFate::Disable,
             _ => {
                 v.add(line, "staff must be `rehome` or `disable`");
@@ -663,6 +734,7 @@ pub fn plan_from_csv(conn: &mut DbConn, text: &str, on: NaiveDate, name: &str) -
         effective_from: on,
         create: Vec::new(),
         retire,
+        default_staff,
         dry_run: false,
     })
 }
@@ -706,13 +778,19 @@ pub fn table(o: &Outcome) -> String {
         "-".repeat(header.chars().count().saturating_sub(1))
     ));
     for m in &o.moves {
+        // Units the plan does not list are marked (see the note below the table).
+        let code = if m.implied {
+            format!("{}*", m.unit_code)
+        } else {
+            m.unit_code.clone()
+        };
         let staff = match m.staff {
             StaffFate::Rehome => format!("{}", m.staff_accounts),
             StaffFate::Disable => format!("{} khoá", m.staff_accounts),
         };
         out.push_str(&format!(
             "{} {} {} {} {:>7} {:>7} {:>7} {:>7}\n",
-            cell(&m.unit_code, 7),
+            cell(&code, 7),
             cell(&m.unit_name, 28),
             cell(m.successor_code.as_deref().unwrap_or("—"), 7),
             cell(m.successor_name.as_deref().unwrap_or("(không có)"), 28),
@@ -721,6 +799,11 @@ pub fn table(o: &Outcome) -> String {
             m.agencies,
             m.children_moved
         ));
+    }
+    if o.moves.iter().any(|m| m.implied) {
+        out.push_str(
+            "\n* Không có trong phương án: đơn vị hết hiệu lực cùng ngày, chuyển cho đơn vị kế thừa đã ghi nhận.\n",
+        );
     }
     let t = &o.totals;
     out.push_str(&format!(

@@ -232,7 +232,8 @@ fn outcome_view(o: &Outcome) -> Markup {
             table {
                 thead { tr { th { "Đơn vị" } th { "Kế thừa" } th.num { "Hồ sơ" } th.num { "Cán bộ" } th.num { "Đơn vị con" } } }
                 tbody { @for m in &o.moves { tr {
-                    td { (m.unit_name) } td { (m.successor_name.as_deref().unwrap_or("")) }
+                    td { (m.unit_name) @if m.implied { " " small { "(không có trong phương án: hết hiệu lực cùng ngày)" } } }
+                    td { (m.successor_name.as_deref().unwrap_or("")) }
                     td.num { (m.open_dossiers) } td.num { (m.staff_accounts) } td.num { (m.children_moved) }
                 } } }
             }
@@ -284,6 +285,7 @@ async fn reorganise(req: HttpRequest, posted: Posted<PlanForm>) -> WebResult {
                 staff,
             })
             .collect(),
+        default_staff: staff,
         dry_run: form.mode != "ap-dung",
     };
     match crate::units::routes::apply_plan(&state, &user.caller, plan).await {
