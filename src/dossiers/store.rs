@@ -1070,7 +1070,7 @@ pub fn running_due_between(
     basis: Basis,
     from: NaiveDateTime,
     before: NaiveDateTime,
-) -> AppResult<Vec<(String, Option<String>, String, i64)>> {
+) -> AppResult<Vec<DueCount>> {
     let mut q = dossiers::table
         .filter(dossiers::due_at.ge(from))
         .filter(dossiers::due_at.lt(before))
@@ -1103,8 +1103,22 @@ pub fn running_due_between(
     }
     Ok(counted
         .into_iter()
-        .map(|((unit, desk, version), n)| (unit, desk, version, n))
+        .map(|((unit_id, receiving_unit_id, version), count)| DueCount {
+            unit_id,
+            receiving_unit_id,
+            procedure_version_id: version,
+            count,
+        })
         .collect())
+}
+
+/// How many dossiers `running_due_between` found with these units and procedure version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueCount {
+    pub unit_id: String,
+    pub receiving_unit_id: Option<String>,
+    pub procedure_version_id: String,
+    pub count: i64,
 }
 
 /// The dossiers received at another desk than their resolving unit's, where either unit is

@@ -610,16 +610,21 @@ fn turning_overdue(
     let until = crate::calendar::model::to_utc(tomorrow.and_time(chrono::NaiveTime::MIN));
     let mut rows = Vec::new();
     for chunk in units.chunks() {
-        for (unit, desk, version, n) in
+        for due in
             dossiers::running_due_between(conn, chunk, basis, now.naive_utc(), until.naive_utc())?
         {
             let at = match basis {
-                dossiers::Basis::Resolving => unit,
-                dossiers::Basis::Receiving => desk.unwrap_or(unit),
+                dossiers::Basis::Resolving => due.unit_id,
+                dossiers::Basis::Receiving => due.receiving_unit_id.unwrap_or(due.unit_id),
             };
             let mut counts = Counts::default();
-            counts.bump(Counter::Overdue, -n);
-            let key = (grain_code(level, Grain::Day), at, 0, version);
+            counts.bump(Counter::Overdue, -due.count);
+            let key = (
+                grain_code(level, Grain::Day),
+                at,
+                0,
+                due.procedure_version_id,
+            );
             rows.push(BucketRow::new(&key, &counts));
         }
     }
