@@ -537,6 +537,8 @@ pub fn server(
             .service(crate::metrics::scrape)
             .configure(crate::web::configure)
             .default_service(web::to(http::no_route))
+            // Innermost: a form's one-time token gets the handler's own answer.
+            .wrap(actix_web::middleware::from_fn(crate::web::once::record))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))
             .wrap(actix_web::middleware::from_fn(
                 crate::i18n::translate_problems,

@@ -663,3 +663,132 @@ async fn dossier_state(app: &TestApp, token: &str, page: &str) -> (String, i64) 
         r.body["dossier"]["version"].as_i64().unwrap_or(0),
     )
 }
+
+/// A clerk whose session ended while typing gets the intake form back as it was filled after
+/// signing in again; a form posted twice (a double click, bypassing the page's script) files
+/// one dossier and both posts land on it.
+#[tokio::test]
+async fn a_form_survives_a_lost_session_and_acts_once() {
+    let Some(driver) = Driver::start("a_form_survives_a_lost_session_and_acts_once").await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let clerk = Person {
+        c: driver.browser().await,
+        base: app.base.clone(),
+    };
+    let pw = password(&accounts, "motcua.backan");
+    clerk.sign_in("motcua.backan", &pw).await;
+    let form_page = "/tiep-nhan?thu-tuc=1.001193";
+    clerk.open(form_page).await;
+    clerk.fill("name", "Đỗ Thị Phiên").await;
+    clerk.fill("citizen_id", "006095001299").await;
+    clerk.fill("address", "Tổ 7, phường Bắc Kạn").await;
+    for b in clerk
+        .c
+        .find_all(Locator::Css("input[name=documents]"))
+        .await
+        .unwrap()
+    {
+        b.click().await.unwrap();
+    }
+    clerk.fill("copies", "3").await;
+    // The session ends (signed out elsewhere, expired): the post goes to the sign-in page.
+    clerk.c.delete_cookie("motcua_phien").await.unwrap();
+    clerk.click_button("Tiếp nhận và cấp giấy hẹn").await;
+    let note = clerk.text("[data-held-note]").await;
+    assert!(note.contains("khôi phục"), "{note}");
+    clerk.fill("username", "motcua.backan").await;
+    clerk.fill("password", &pw).await;
+    clerk.click_button("Đăng nhập").await;
+    // Back on the form, as it was filled.
+    let restored = clerk.text("#restored").await;
+    assert!(restored.contains("Đã khôi phục"), "{restored}");
+    let url = clerk.c.current_url().await.unwrap();
+    assert_eq!(
+        format!("{}?{}", url.path(), url.query().unwrap_or("")),
+        form_page
+    );
+    let value = |name: &'static str| {
+        let c = clerk.c.clone();
+        async move {
+            c.find(Locator::Css(&format!("[name='{name}']")))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("name").await, "Đỗ Thị Phiên");
+    assert_eq!(value("citizen_id").await, "006095001299");
+    assert_eq!(value("copies").await, "3");
+    let ticked = clerk
+        .c
+        .execute(
+            "return document.querySelectorAll('input[name=documents]:checked').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(ticked.as_u64().unwrap() > 0, "the documents stay ticked");
+    // Posted twice at once, past the page's own guard: one dossier, both land on it.
+    let landed = clerk
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const f = document.querySelector('form[action=\"/tiep-nhan\"]');
+             const body = () => new URLSearchParams(new FormData(f));
+             Promise.all([fetch(f.action, {method: 'POST', body: body()}),
+                          fetch(f.action, {method: 'POST', body: body()})])
+               .then(rs => done(rs.map(r => new URL(r.url).pathname + ' ' + r.status)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let landed: Vec<String> = serde_json::from_value(landed).unwrap();
+    assert_eq!(landed.len(), 2);
+    assert_eq!(landed[0], landed[1], "{landed:?}");
+    assert!(
+        landed[0].starts_with("/ho-so/") && landed[0].ends_with(" 200"),
+        "{landed:?}"
+    );
+    let admin = app.demo_login(&accounts, "admin").await;
+    let found = app
+        .get(
+            "/api/v1/dossiers?state=all&q=do%20thi%20phien",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(found.body["total"], 1, "{}", found.body);
+    // A real double click: the second click does nothing, and the page shows the dossier.
+    clerk.open(form_page).await;
+    clerk.fill("name", "Đỗ Thị Phiên").await;
+    for b in clerk
+        .c
+        .find_all(Locator::Css("input[name=documents]"))
+        .await
+        .unwrap()
+    {
+        b.click().await.unwrap();
+    }
+    clerk
+        .c
+        .execute(
+            "const b = document.querySelector('form[action=\"/tiep-nhan\"] button[type=submit]');
+             b.click(); b.click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(clerk.state().await, "Đã tiếp nhận");
+    let found = app
+        .get(
+            "/api/v1/dossiers?state=all&q=do%20thi%20phien",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(found.body["total"], 2, "one more, not two: {}", found.body);
+}

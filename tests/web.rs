@@ -533,3 +533,133 @@ async fn queue_tabs_count_what_the_api_finds() {
     // The demo and today's work make most tabs non-empty: the comparison means something.
     assert!(nonzero >= 8, "{nonzero} non-empty tab counts");
 }
+
+/// Every value of the hidden or ticked `name` fields of a page, in order.
+fn values(html: &str, name: &str) -> Vec<String> {
+    let key = format!("name=\"{name}\" value=\"");
+    html.match_indices(&key)
+        .map(|(at, _)| {
+            let rest = &html[at + key.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// A form posted twice, three times, or three times at once with its one-time token acts
+/// once: every repeat gets the first answer (the 303 to the receipt), no second dossier and
+/// no error page. A new rendering of the form carries a new token and files a new dossier.
+#[tokio::test]
+async fn a_form_posted_again_acts_once() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let admin = app.demo_login(&accounts, "admin").await;
+    let count = || async {
+        app.get("/api/v1/dossiers?state=all&per_page=1", Some(&admin))
+            .await
+            .body["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let mut v = Visitor::new(&app);
+    v.sign_in("motcua.backan", &password(&accounts, "motcua.backan"))
+        .await;
+    let fresh_form = |text: &str| {
+        let mut form: Vec<(String, String)> = vec![
+            ("_csrf".into(), field(text, "_csrf")),
+            ("_once".into(), field(text, "_once")),
+            ("procedure_code".into(), "1.001193".into()),
+            ("name".into(), "Nguyễn Thị Lan".into()),
+            ("channel".into(), "desk".into()),
+        ];
+        for d in values(text, "documents") {
+            form.push(("documents".into(), d));
+        }
+        form
+    };
+    let before = count().await;
+    let page = v.get("/tiep-nhan?thu-tuc=1.001193").await;
+    assert_eq!(page.status, 200);
+    let form = fresh_form(&page.text);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let r = v.post("/tiep-nhan", &pairs, None).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        answers.push(r.headers[LOCATION].to_str().unwrap().to_owned());
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    assert_eq!(count().await, before + 1, "three posts, one dossier");
+
+    // Three at once (a double click on a slow link): one dossier, one answer.
+    let page = v.get("/tiep-nhan?thu-tuc=1.001193").await;
+    let form = fresh_form(&page.text);
+    let cookie = v.cookie_header();
+    let post = || {
+        let (client, url, cookie, form) = (
+            v.client.clone(),
+            format!("{}/tiep-nhan", app.base),
+            cookie.clone(),
+            form.clone(),
+        );
+        async move {
+            let r = client
+                .post(url)
+                .header(COOKIE, cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers()[LOCATION].to_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let (a, b, c) = tokio::join!(post(), post(), post());
+    assert_eq!((a.0, b.0, c.0), (303, 303, 303));
+    assert!(a.1 == b.1 && b.1 == c.1, "{a:?} {b:?} {c:?}");
+    assert_ne!(a.1, answers[0]);
+    assert_eq!(count().await, before + 2);
+
+    // An action posted twice is taken once: one event, the same answer.
+    let id =
+        a.1.trim_start_matches("/ho-so/")
+            .split(['/', '?'])
+            .next()
+            .unwrap()
+            .to_owned();
+    let page = v.get(&format!("/ho-so/{id}")).await;
+    assert_eq!(page.status, 200, "{}", a.1);
+    let history = |id: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.get(&format!("/api/v1/dossiers/{id}"), Some(admin))
+                .await
+                .body["history"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let events = history(id.clone()).await;
+    let assign = format!("/ho-so/{id}/xu-ly/assign");
+    let at = page.text.find(&format!("action=\"{assign}\"")).unwrap();
+    let form = &page.text[at..];
+    let act = [
+        ("_csrf", field(form, "_csrf")),
+        ("_once", field(form, "_once")),
+        ("expected_version", field(form, "expected_version")),
+    ];
+    let act: Vec<(&str, &str)> = act.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let first = v.post(&assign, &act, None).await;
+    let again = v.post(&assign, &act, None).await;
+    assert_eq!((first.status, again.status), (303, 303), "{}", again.text);
+    assert_eq!(first.headers[LOCATION], again.headers[LOCATION]);
+    assert_eq!(history(id).await, events + 1);
+
+    // A token that is not one of ours is refused, naming the field.
+    let mut bad = pairs.clone();
+    bad[1].1 = "not-a-token";
+    let r = v.post("/tiep-nhan", &bad, None).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+}

@@ -296,6 +296,18 @@ diesel::joinable!(agencies -> units (unit_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(procedure_steps -> procedure_versions (version_id));
 
+diesel::table! {
+    form_once (user_id, token) {
+        user_id -> Text,
+        token -> Text,
+        status -> Nullable<Integer>,
+        location -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     agencies,

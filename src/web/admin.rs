@@ -246,7 +246,7 @@ fn outcome_view(o: &Outcome) -> Markup {
 }
 
 async fn reorganise(req: HttpRequest, posted: Posted<PlanForm>) -> WebResult {
-    let Posted { user, form } = posted;
+    let Posted { user, form, .. } = posted;
     admin_only(&user)?;
     let state = super::session::state_of(&req)?;
     let all = tree(&req, &user).await?;

@@ -168,14 +168,15 @@ pub struct FileForm {
 
 async fn file(req: HttpRequest, code: web::Path<String>, posted: Posted<FileForm>) -> WebResult {
     let state = super::session::state_of(&req)?;
-    let Posted { user, form } = posted;
+    let Posted { user, form, once } = posted;
     let input = api::FileDossier {
         procedure_code: code.into_inner(),
         unit_id: form.unit_id,
         resolving_unit_id: None,
         documents: form.documents,
     };
-    let (d, _) = api::file(&state, user.caller.clone(), input, None).await?;
+    // The form's one-time token is the filing's idempotency key too.
+    let (d, _) = api::file(&state, user.caller.clone(), input, once).await?;
     Ok(see_other(&format!("/ho-so/{}", d.id)))
 }
 
@@ -213,7 +214,7 @@ pub struct RateForm {
 async fn rate(req: HttpRequest, id: web::Path<uuid::Uuid>, posted: Posted<RateForm>) -> WebResult {
     let state = super::session::state_of(&req)?;
     let id = id.into_inner();
-    let Posted { user, form } = posted;
+    let Posted { user, form, .. } = posted;
     api::rate_dossier(&state, user.caller.clone(), id, form.rating, form.comment).await?;
     Ok(see_other(&format!("/ho-so/{id}")))
 }

@@ -597,7 +597,7 @@ fn upload_form(user: &WebUser, d: &Dossier, p: &VersionContents) -> Markup {
     html! {
         @if let Some(kind) = kind {
             form.noprint method="post" enctype="multipart/form-data"
-                action={ "/ho-so/" (d.id) "/tai-lieu?_csrf=" (user.csrf) "&kind=" (kind.as_str()) } {
+                action={ "/ho-so/" (d.id) "/tai-lieu?_csrf=" (user.csrf) "&_once=" (super::once::token()) "&kind=" (kind.as_str()) } {
                 label { "Tải lên (" (doc_kind(kind)) "): PDF, ảnh JPEG/PNG, văn bản"
                     input type="file" name="file" required; }
                 @if kind == K::Application {
@@ -723,7 +723,7 @@ async fn act(
     let action = Action::parse(&action)
         .filter(|a| !matches!(a, Action::Submit | Action::Transfer))
         .ok_or(AppError::NotFound)?;
-    let Posted { user, form } = posted;
+    let Posted { user, form, .. } = posted;
     let new_due_at = match form.new_due_at.as_deref() {
         Some(s) => match local_instant("new_due_at", s) {
             Ok(t) => Some(t),
@@ -873,6 +873,8 @@ pub fn origin(req: &HttpRequest) -> String {
 pub struct UploadQuery {
     #[serde(rename = "_csrf")]
     csrf: String,
+    #[serde(rename = "_once", default)]
+    once: Option<String>,
     kind: crate::dossiers::documents::DocumentKind,
 }
 
@@ -889,6 +891,7 @@ async fn upload(
     if super::session::cross_site(&req) || !super::session::same_token(&q.csrf, &user.csrf) {
         return Err(WebError::Csrf);
     }
+    super::once::guard(&req, user.caller.user_id, q.once.as_deref()).await?;
     let id = id.into_inner();
     let mut required_index = None;
     let mut stored = None;
@@ -1297,7 +1300,7 @@ async fn intake_form(
 
 async fn intake(req: HttpRequest, posted: Posted<IntakeForm>) -> WebResult {
     let state = super::session::state_of(&req)?;
-    let Posted { user, form } = posted;
+    let Posted { user, form, .. } = posted;
     user.caller
         .require(&[Role::Clerk])
         .map_err(WebError::from)?;

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod assets;
 pub mod citizen;
 pub mod desk;
+pub mod once;
 pub mod reports;
 pub mod session;
 pub mod view;
@@ -72,6 +73,8 @@ pub enum WebError {
     App(AppError),
     /// An error shown to a signed-in person: the page keeps their menu.
     Shown(AppError, Box<WebUser>),
+    /// A form posted again: the first post's answer (`once`).
+    Replay(Box<once::Stored>),
 }
 
 impl WebError {
@@ -95,6 +98,7 @@ impl std::fmt::Display for WebError {
         match self {
             WebError::SignIn(_) => f.write_str("sign in"),
             WebError::Csrf => f.write_str("csrf"),
+            WebError::Replay(_) => f.write_str("a repeated form"),
             WebError::App(e) | WebError::Shown(e, _) => e.fmt(f),
         }
     }
@@ -147,6 +151,9 @@ impl ResponseError for WebError {
         match self {
             WebError::SignIn(_) => StatusCode::SEE_OTHER,
             WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Replay(stored) => {
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK)
+            }
             WebError::App(e) | WebError::Shown(e, _) => e.status_code(),
         }
     }
@@ -157,6 +164,7 @@ impl ResponseError for WebError {
                 let to = format!("/dang-nhap?next={}", urlencode(next));
                 return see_other(&to);
             }
+            WebError::Replay(stored) => return stored.response(),
             WebError::Csrf => (
                 "Yêu cầu bị từ chối",
                 "Biểu mẫu này không đến từ phiên làm việc của bạn (có thể phiên đã hết hạn). Hãy tải lại trang và thử lại.".to_owned(),
@@ -176,7 +184,8 @@ impl ResponseError for WebError {
         let body = layout(
             &chrome,
             html! {
-                section.notice.error {
+                // A refused form (`Csrf`: signed in again elsewhere) is kept for its page.
+                section.notice.error data-form-refused[matches!(self, WebError::Csrf)] {
                     h1 { (title) }
                     p { (detail) }
                     p { a href="/" { "Về trang chủ" } }
@@ -268,8 +277,13 @@ pub fn home_of(role: Role) -> &'static str {
 }
 
 /// The hidden field every form of a session posts.
+/// The hidden fields of a form that changes something: this session's CSRF token and a fresh
+/// one-time token (`once`: a repeat of the post acts once).
 pub fn csrf_field(user: &WebUser) -> Markup {
-    html! { input type="hidden" name="_csrf" value=(user.csrf); }
+    html! {
+        input type="hidden" name="_csrf" value=(user.csrf);
+        input type="hidden" name=(once::FIELD) value=(once::token());
+    }
 }
 
 /// The frame of every page: header with the menu and the person, then `body`.
@@ -299,7 +313,7 @@ pub fn layout(chrome: &Chrome<'_>, body: Markup) -> Markup {
                             }
                         }
                         span.who { (u.name) " · " (u.role().label_vi()) }
-                        form.out method="post" action="/dang-xuat" {
+                        form.out method="post" action="/dang-xuat" data-no-hold {
                             (csrf_field(u))
                             button type="submit" { "Đăng xuất" }
                         }
@@ -354,10 +368,13 @@ fn login_form(token: &str, next: Option<&str>, username: &str, error: Option<&st
     layout(
         &Chrome::bare("Đăng nhập"),
         html! {
-            section.narrow {
+            // After a post whose session had ended (`next` set), the page's script keeps
+            // what was typed for the form's page, and says so.
+            section.narrow data-form-refused[next.is_some()] {
                 h1 { "Đăng nhập" }
+                p.notice data-held-note hidden { "Phiên làm việc đã kết thúc. Sau khi đăng nhập lại, nội dung bạn vừa nhập sẽ được khôi phục trên biểu mẫu." }
                 @if let Some(e) = error { p.error role="alert" { (e) } }
-                form method="post" action="/dang-nhap" {
+                form method="post" action="/dang-nhap" data-no-hold {
                     input type="hidden" name="_csrf" value=(token);
                     @if let Some(n) = next { input type="hidden" name="next" value=(n); }
                     label { "Tên đăng nhập hoặc số CCCD"

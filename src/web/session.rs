@@ -226,6 +226,9 @@ pub fn cross_site(req: &HttpRequest) -> bool {
 pub struct Posted<T> {
     pub user: WebUser,
     pub form: T,
+    /// The form's one-time token (`once`), already checked: a repeat never reaches a handler.
+    /// An online filing also hands it to the service as its idempotency key.
+    pub once: Option<String>,
 }
 
 /// The largest form a page posts (file uploads are multipart and go elsewhere).
@@ -255,9 +258,13 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Posted<T> {
             if cross_site(&req) || !same_token(&token, &user.csrf) {
                 return Err(WebError::Csrf);
             }
+            let once = form_urlencoded::parse(&body)
+                .find(|(k, _)| k == super::once::FIELD)
+                .map(|(_, v)| v.into_owned());
+            super::once::guard(&req, user.caller.user_id, once.as_deref()).await?;
             let form = serde_html_form::from_bytes::<T>(&body)
                 .map_err(|e| WebError::from(AppError::invalid("form", e.to_string())))?;
-            Ok(Posted { user, form })
+            Ok(Posted { user, form, once })
         })
     }
 }

@@ -28,6 +28,84 @@ document.addEventListener("DOMContentLoaded", function () {
     typed.focus();
     typed.setSelectionRange(typed.value.length, typed.value.length);
   }
+  // A form posted when the session had ended (after 12 hours, signed out in another tab,
+  // re-homed) is kept in this tab's sessionStorage, never in a URL or on the server: the
+  // sign-in page (or the refusal) marks it, and once signed in again the form's page opens
+  // with what was typed. A post that went through drops it on the next page.
+  var HELD = "motcua:giu";
+  var held = null;
+  try { held = JSON.parse(window.sessionStorage.getItem(HELD) || "null"); } catch (e) { held = null; }
+  if (held && Date.now() - held.at > 30 * 60 * 1000) { held = null; }
+  var drop = function () { try { window.sessionStorage.removeItem(HELD); } catch (e) { /* private mode */ } };
+  var keep = function () { try { window.sessionStorage.setItem(HELD, JSON.stringify(held)); } catch (e) { /* full */ } };
+  var here = location.pathname + location.search;
+  if (!held) {
+    drop();
+  } else if (document.querySelector("[data-form-refused]")) {
+    held.refused = true;
+    keep();
+    document.querySelectorAll("[data-held-note]").forEach(function (n) { n.hidden = false; });
+  } else if (held.refused && here !== held.page && !held.sent) {
+    held.sent = true;
+    keep();
+    location.replace(held.page);
+    return;
+  } else if (held.refused && here === held.page) {
+    var target = null;
+    document.querySelectorAll("form[method=post]").forEach(function (f) {
+      if (new URL(f.action, location.href).pathname === held.action) { target = f; }
+    });
+    if (target) {
+      var seen = {};
+      held.fields.forEach(function (pair) {
+        var name = pair[0], value = pair[1];
+        var all = Array.prototype.filter.call(target.elements, function (el) { return el.name === name; });
+        var el = all[0];
+        if (!el) { return; }
+        if (el.type === "checkbox" || el.type === "radio") {
+          all.forEach(function (c) { if (c.value === value) { c.checked = true; } });
+        } else {
+          var i = seen[name] || 0;
+          seen[name] = i + 1;
+          if (all[i]) { all[i].value = value; }
+        }
+      });
+      var note = document.createElement("p");
+      note.className = "notice";
+      note.setAttribute("role", "status");
+      note.id = "restored";
+      note.textContent = "Đã khôi phục nội dung bạn nhập trước khi phiên làm việc kết thúc. Kiểm tra lại rồi gửi.";
+      target.parentNode.insertBefore(note, target);
+    }
+    drop();
+  } else {
+    drop();
+  }
+  document.querySelectorAll("form[method=post]:not([data-no-hold])").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      var fields = [];
+      Array.prototype.forEach.call(f.elements, function (el) {
+        if (!el.name || el.name.charAt(0) === "_" || el.type === "file" || el.type === "password") { return; }
+        if ((el.type === "checkbox" || el.type === "radio") && !el.checked) { return; }
+        fields.push([el.name, el.value]);
+      });
+      held = { page: here, action: new URL(f.action, location.href).pathname, fields: fields, at: Date.now() };
+      keep();
+    });
+  });
+  // A button clicked twice posts once: the second click does nothing while the page is
+  // leaving (the server also answers a repeat with the first answer).
+  document.querySelectorAll("form[method=post]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (e.defaultPrevented) { return; }
+      if (f.dataset.sending) { e.preventDefault(); return; }
+      f.dataset.sending = "1";
+    });
+  });
+  // Back to a page the browser kept: its forms may be posted again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-sending]").forEach(function (f) { delete f.dataset.sending; });
+  });
   // The period picker: custom dates only when "Tùy chọn" is chosen.
   var kind = document.querySelector("select[name=ky]");
   if (kind) {
