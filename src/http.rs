@@ -464,8 +464,8 @@ pub async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, AppEr
 #[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// 1-based page number.
-    #[param(minimum = 1, default = 1)]
+    /// 1-based page number, at most 1,000,000.
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     pub page: Option<u32>,
     /// Items per page, 1–200.
     #[param(minimum = 1, maximum = 200, default = 20)]

@@ -607,32 +607,21 @@ async fn a_running_report_judges_open_dossiers_at_the_reading() {
         past.body["judged_at"].as_str().unwrap().parse().unwrap();
     assert_eq!(judged, end);
     // The CSV's title rows say when it was judged.
-    let csv = app
-        .client
-        .get(format!("{}{q}&format=csv", app.base))
-        .bearer_auth(&sup)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text_of = |path: String| {
+        let (client, url, sup) = (app.client.clone(), format!("{}{path}", app.base), &sup);
+        async move {
+            let res = client.get(url).bearer_auth(sup).send().await.unwrap();
+            res.text().await.unwrap()
+        }
+    };
+    let csv = text_of(format!("{q}&format=csv")).await;
     let title: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().take(4).collect();
     assert!(title[0].starts_with("BÁO CÁO"), "{csv}");
     assert!(title[2].contains("tính đến "), "{csv}");
     assert_eq!(title[3], "\"\"");
-    let past_csv = app
-        .client
-        .get(format!(
-            "{}/api/v1/stats/report?from={from}&to={today}&format=csv",
-            app.base
-        ))
-        .bearer_auth(&sup)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let past_csv = text_of(format!(
+        "/api/v1/stats/report?from={from}&to={today}&format=csv"
+    ))
+    .await;
     assert!(!past_csv.contains("tính đến"), "{past_csv}");
 }

@@ -89,24 +89,46 @@ pub async fn login(
         username,
         password: pw,
     } = body.0;
-    let user = sign_in(&state, &req, &username, pw).await?;
+    let signed = sign_in(&state, &req, &username, pw).await?;
     let st = state.clone();
     let pair = state
         .db
-        .write(move |c| issue_pair(&st, c, &user, &Uuid::now_v7().to_string()))
+        .write(move |c| {
+            signed.record(c)?;
+            issue_pair(&st, c, &signed.user, &Uuid::now_v7().to_string())
+        })
         .await?;
     tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
     Ok(web::Json(pair))
 }
 
+/// An account whose user name and password were right.
+pub struct SignedIn {
+    pub user: UserRow,
+    /// Its failed attempts or lock are to be cleared.
+    clear_failures: bool,
+}
+
+impl SignedIn {
+    /// Records the success (clears the failures) in the caller's transaction, the one that
+    /// opens the sign-in's token family.
+    pub fn record(&self, conn: &mut crate::db::DbConn) -> AppResult<()> {
+        if self.clear_failures {
+            users::record_success(conn, self.user.uuid())?;
+        }
+        Ok(())
+    }
+}
+
 /// Checks a user name and password, with the throttles: the account signing in (the API's
-/// login and the web client's both come here). Failures are counted; success clears them.
+/// login and the web client's both come here). Failures are counted at once; a success is
+/// recorded by `SignedIn::record`, in the write that opens the sign-in.
 pub async fn sign_in(
     state: &AppState,
     req: &HttpRequest,
     username: &str,
     pw: String,
-) -> AppResult<UserRow> {
+) -> AppResult<SignedIn> {
     let username = username.trim().to_lowercase();
     if username.is_empty() || username.len() > 64 || pw.is_empty() || pw.chars().count() > 1024 {
         return Err(bad_credentials());
@@ -177,14 +199,11 @@ pub async fn sign_in(
     if let Some(ip) = ip {
         state.address_throttle.record_success(ip);
     }
-    if user.failed_logins != 0 || user.locked_until.is_some() {
-        let id = user.uuid();
-        state
-            .db
-            .write(move |c| users::record_success(c, id))
-            .await?;
-    }
-    Ok(user)
+    let clear_failures = user.failed_logins != 0 || user.locked_until.is_some();
+    Ok(SignedIn {
+        user,
+        clear_failures,
+    })
 }
 
 /// The client's address: the peer, or behind a trusted proxy the address it forwarded.

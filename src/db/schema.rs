@@ -351,4 +351,5 @@ pub const TABLES: &[&str] = &[
     "stat_folds",
     "stat_dirty",
     "access_log",
+    "form_once",
 ];

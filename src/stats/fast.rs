@@ -665,17 +665,9 @@ impl Sums {
         let Some(grain) = grain_of(row.grain) else {
             return;
         };
-        let counts = row.counts();
-        let n = self.cuts.len();
-        for (i, x) in self.cuts.iter().enumerate() {
-            if grain.counts_before(row.bucket, *x) {
-                self.total[i].add(&counts);
-                if let Some(g) = group {
-                    self.groups
-                        .entry(g.to_owned())
-                        .or_insert_with(|| vec![Counts::default(); n])[i]
-                        .add(&counts);
-                }
+        for i in 0..self.cuts.len() {
+            if grain.counts_before(row.bucket, self.cuts[i]) {
+                self.add_at(i, row, group);
             }
         }
     }

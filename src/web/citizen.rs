@@ -330,15 +330,19 @@ pub fn printed_page(f: &Form, track_link: &str) -> Markup {
                             }
                         }
                     }
-                    p.closing { (f.closing) }
-                    table.signatures {
-                        tr {
-                            td { strong { "NGƯỜI NỘP HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.applicant_name) }
-                            td { strong { "NGƯỜI TIẾP NHẬN HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.officer_name.as_deref().unwrap_or("")) }
+                    // The closing line, the signatures and the QR print on one page, with the
+                    // last lines of the list before them (never alone on a page of their own).
+                    div.finish {
+                        p.closing { (f.closing) }
+                        table.signatures {
+                            tr {
+                                td { strong { "NGƯỜI NỘP HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.applicant_name) }
+                                td { strong { "NGƯỜI TIẾP NHẬN HỒ SƠ" } br; em { "(Ký và ghi rõ họ tên)" } div.space {} (f.officer_name.as_deref().unwrap_or("")) }
+                            }
                         }
-                    }
-                    @if let Some(svg) = qr {
-                        div.qr { (super::trusted(svg)) p { "Quét mã để tra cứu: " br; (track_link) } }
+                        @if let Some(svg) = qr {
+                            div.qr { (super::trusted(svg)) p { "Quét mã để tra cứu: " br; (track_link) } }
+                        }
                     }
         },
     )

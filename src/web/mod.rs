@@ -442,8 +442,9 @@ async fn login(req: HttpRequest, form: web::Form<LoginForm>) -> WebResult {
         }
         Err(e) => return Err(e.into()),
     };
-    let cookie = session::open(&state, &req, &user).await?;
-    let mut res = see_other(next.as_deref().unwrap_or(home_of(user.role())));
+    let role = user.user.role();
+    let cookie = session::open(&state, &req, user).await?;
+    let mut res = see_other(next.as_deref().unwrap_or(home_of(role)));
     res.add_cookie(&cookie).map_err(AppError::internal)?;
     res.add_removal_cookie(&session::cookie(
         &state,

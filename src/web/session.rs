@@ -94,18 +94,25 @@ pub fn cookie<'a>(
 pub async fn open(
     state: &AppState,
     req: &HttpRequest,
-    user: &crate::accounts::store::UserRow,
+    signed: crate::auth::routes::SignedIn,
 ) -> Result<Cookie<'static>, AppError> {
+    let user = &signed.user;
     let family = Uuid::now_v7();
     let ttl = chrono::Duration::hours(SESSION_HOURS);
     let (uid, fam) = (user.uuid(), family.to_string());
     // The family's token is never handed out: the row exists to be revoked.
     let digest = crate::auth::tokens::digest(&crate::auth::tokens::new_refresh_token());
     let expires = (chrono::Utc::now() + ttl).naive_utc();
-    state
+    // The success and the session's family in one transaction.
+    let signed = state
         .db
-        .write(move |c| crate::auth::store::insert(c, uid, &fam, &digest, expires))
+        .write(move |c| {
+            signed.record(c)?;
+            crate::auth::store::insert(c, uid, &fam, &digest, expires)?;
+            Ok(signed)
+        })
         .await?;
+    let user = &signed.user;
     let token = state
         .tokens
         .issue_web(&user.view(), family, ttl.num_seconds())
