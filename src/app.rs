@@ -536,7 +536,7 @@ pub fn server(
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", api))
             .service(crate::metrics::scrape)
             .configure(crate::web::configure)
-            .default_service(web::to(http::no_route))
+            .default_service(web::to(crate::web::fallback))
             // Innermost: a form's one-time token gets the handler's own answer.
             .wrap(actix_web::middleware::from_fn(crate::web::once::record))
             .wrap(ErrorHandlers::new().default_handler(problem_for_plain_errors))

@@ -792,3 +792,324 @@ async fn a_form_survives_a_lost_session_and_acts_once() {
         .await;
     assert_eq!(found.body["total"], 2, "one more, not two: {}", found.body);
 }
+
+/// axe-core's WCAG 2.1 A and AA rules on the page the browser shows: the serious and critical
+/// violations, one line each ("rule: target …"). `None` without axe-core (`scripts/axe`).
+async fn axe_violations(p: &Person) -> Option<Vec<String>> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let source = AXE.get_or_init(|| {
+        let path = std::env::var("MOTCUA_AXE").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/axe/axe.min.js").to_owned()
+        });
+        std::fs::read_to_string(path).ok()
+    });
+    let source = source.as_ref()?;
+    p.c.execute(source, vec![]).await.unwrap();
+    let found = p
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+               .then(r => done(r.violations
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    Some(serde_json::from_value(found).unwrap())
+}
+
+/// Whether the page needs horizontal scrolling at the window's width.
+async fn scrolls_sideways(p: &Person) -> bool {
+    p.c.execute(
+        "return document.documentElement.scrollWidth > window.innerWidth + 1",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_bool()
+    .unwrap()
+}
+
+/// Every page of every role passes axe-core's WCAG 2.1 AA rules without a serious or critical
+/// violation (forms with errors and error pages included), and none needs horizontal scrolling:
+/// staff pages at 1024×768, the citizen's at 360 px wide.
+#[tokio::test]
+async fn every_page_passes_wcag_21_aa_and_fits_the_screen() {
+    let Some(driver) = Driver::start("every_page_passes_wcag_21_aa_and_fits_the_screen").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let admin_api = app.demo_login(&accounts, "admin").await;
+    let listed = app
+        .get("/api/v1/dossiers?state=all&per_page=1", Some(&admin_api))
+        .await;
+    let dossier = listed.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let code = listed.body["items"][0]["code"].as_str().unwrap().to_owned();
+    let person = |c: Client| Person {
+        c,
+        base: app.base.clone(),
+    };
+    let public = [
+        "/".to_owned(),
+        "/dang-nhap".to_owned(),
+        "/thu-tuc?q=khai+sinh".to_owned(),
+        "/thu-tuc/1.001193".to_owned(),
+        "/tra-cuu".to_owned(),
+        format!("/tra-cuu?ma={code}"),
+        "/khong-co-trang-nay".to_owned(),
+    ];
+    let staff: [(&str, Vec<String>); 5] = [
+        (
+            "motcua.backan",
+            vec![
+                "/mot-cua".to_owned(),
+                "/mot-cua?hang=tat-ca".to_owned(),
+                "/tiep-nhan?q=khai+sinh".to_owned(),
+                "/tiep-nhan?thu-tuc=1.001193".to_owned(),
+                format!("/ho-so/{dossier}"),
+                format!("/ho-so/{dossier}/in/mau-01"),
+                "/tim?q=tran".to_owned(),
+            ],
+        ),
+        ("chuyenvien.backan", vec!["/viec-cua-toi".to_owned()]),
+        (
+            "lanhdao.backan",
+            vec!["/viec-cua-toi?hang=cho-phe-duyet".to_owned()],
+        ),
+        (
+            "giamsat.tinh",
+            vec![
+                "/thong-ke".to_owned(),
+                "/thong-ke?ky=nam".to_owned(),
+                "/thong-ke?ky=quy&so=5".to_owned(),
+            ],
+        ),
+        (
+            "admin",
+            vec![
+                "/quan-tri".to_owned(),
+                "/quan-tri/tai-khoan".to_owned(),
+                "/quan-tri/sap-xep".to_owned(),
+            ],
+        ),
+    ];
+    let mut faults: Vec<String> = Vec::new();
+    let mut checked = 0;
+    let mut visit = Vec::new();
+    let anonymous = person(driver.browser().await);
+    anonymous.c.set_window_size(360, 740).await.unwrap();
+    for path in &public {
+        visit.push((None, path.clone(), 360));
+    }
+    let citizen_paths = ["/cua-toi".to_owned(), "/thu-tuc/1.001193".to_owned()];
+    for path in citizen_paths.iter() {
+        visit.push((Some("006095001234"), path.clone(), 360));
+    }
+    for (who, paths) in &staff {
+        for path in paths {
+            visit.push((Some(*who), path.clone(), 1024));
+        }
+    }
+    let mut signed: Vec<(Option<&str>, Person)> = vec![(None, anonymous)];
+    for (who, path, width) in visit {
+        if !signed.iter().any(|(w, _)| *w == who) {
+            let p = person(driver.browser().await);
+            p.c.set_window_size(width, 768).await.unwrap();
+            if let Some(name) = who {
+                p.sign_in(name, &password(&accounts, name)).await;
+            }
+            signed.push((who, p));
+        }
+        let p = &signed.iter().find(|(w, _)| *w == who).unwrap().1;
+        p.open(&path).await;
+        let label = format!("{} {path}", who.unwrap_or("anonymous"));
+        match axe_violations(p).await {
+            Some(v) => faults.extend(v.into_iter().map(|v| format!("{label}: {v}"))),
+            None => {
+                if std::env::var_os("MOTCUA_REQUIRE_BROWSER").is_some_and(|v| v != "0") {
+                    panic!("axe-core is missing: run scripts/axe");
+                }
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped: the accessibility checks need axe-core: scripts/axe"
+                );
+                return;
+            }
+        }
+        if scrolls_sideways(p).await {
+            faults.push(format!("{label}: needs horizontal scrolling at {width} px"));
+        }
+        checked += 1;
+    }
+    for (_, p) in signed {
+        p.c.close().await.unwrap();
+    }
+    assert!(checked > 20, "{checked}");
+    assert!(
+        faults.is_empty(),
+        "{} faults:\n{}",
+        faults.len(),
+        faults.join("\n")
+    );
+}
+
+const TAB: &str = "\u{e004}";
+const ENTER: &str = "\u{e007}";
+const SPACE: &str = "\u{e00d}";
+
+/// The focused element: its id, name, type and whether its focus shows (an outline).
+async fn focused(p: &Person) -> (String, String, String, bool) {
+    let v =
+        p.c.execute(
+            "const e = document.activeElement; const s = getComputedStyle(e);
+             return [e.id || '', e.getAttribute('name') || e.tagName.toLowerCase(), e.type || '',
+                     s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_str().unwrap().to_owned(),
+        v[1].as_str().unwrap().to_owned(),
+        v[2].as_str().unwrap().to_owned(),
+        v[3].as_bool().unwrap(),
+    )
+}
+
+/// Presses `keys` where the focus is.
+async fn press(p: &Person, keys: &str) {
+    p.c.active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+/// Tabs on until the focus is on the element `id` (or named `name`), each stop showing its
+/// focus; fails after 60 stops.
+async fn tab_to(p: &Person, want: &str) {
+    for _ in 0..60 {
+        press(p, TAB).await;
+        let (id, name, _, shows) = focused(p).await;
+        assert!(
+            shows,
+            "focus on {id} {name} is not visible on {}",
+            p.here().await
+        );
+        if id == want || name == want {
+            return;
+        }
+    }
+    panic!("Tab never reached {want} on {}", p.here().await);
+}
+
+/// A clerk does a whole intake with the keyboard alone, with visible focus; a form sent with
+/// a field missing comes back with an error summary that takes focus and links to the field;
+/// a bad report filter comes back on the same form, under the signed-in header.
+#[tokio::test]
+async fn an_intake_by_keyboard_and_errors_that_lead_to_their_fields() {
+    let Some(driver) =
+        Driver::start("an_intake_by_keyboard_and_errors_that_lead_to_their_fields").await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let clerk = Person {
+        c: driver.browser().await,
+        base: app.base.clone(),
+    };
+    clerk
+        .sign_in("motcua.backan", &password(&accounts, "motcua.backan"))
+        .await;
+    clerk.open("/tiep-nhan?thu-tuc=1.001193").await;
+    // Sent with an ID number too short: the summary has the focus and leads to the field.
+    tab_to(&clerk, "f-name").await;
+    press(&clerk, "Vũ Văn Phím").await;
+    tab_to(&clerk, "f-citizen-id").await;
+    press(&clerk, "00609").await;
+    press(&clerk, ENTER).await;
+    let summary = clerk.text("[data-error-summary]").await;
+    assert!(summary.contains("Số CCCD"), "{summary}");
+    if let Some(v) = axe_violations(&clerk).await {
+        assert!(v.is_empty(), "the form with its errors: {v:?}");
+    }
+    let on = clerk
+        .c
+        .execute(
+            "return document.activeElement.hasAttribute('data-error-summary')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(on, serde_json::json!(true), "the summary takes focus");
+    tab_to(&clerk, "a").await;
+    press(&clerk, ENTER).await;
+    let (id, ..) = focused(&clerk).await;
+    assert_eq!(id, "f-citizen-id", "the summary's link leads to the field");
+    // What was typed is still there; corrected, the documents ticked, sent: all by keyboard.
+    press(&clerk, "\u{e009}a\u{e000}006095001288").await;
+    let mut ticked = 0;
+    for _ in 0..80 {
+        press(&clerk, TAB).await;
+        let (_, name, kind, shows) = focused(&clerk).await;
+        assert!(shows, "focus on {name} shows");
+        if name == "documents" && kind == "checkbox" {
+            press(&clerk, SPACE).await;
+            ticked += 1;
+        }
+        if kind == "submit" {
+            break;
+        }
+    }
+    assert!(ticked > 0);
+    let (.., kind, _) = focused(&clerk).await;
+    assert_eq!(kind, "submit");
+    press(&clerk, ENTER).await;
+    assert_eq!(clerk.state().await, "Đã tiếp nhận");
+    assert!(clerk.body().await.contains("Vũ Văn Phím"));
+
+    // A quarter that does not exist: the same form, with the reason, under the header.
+    let sup = Person {
+        c: driver.browser().await,
+        base: app.base.clone(),
+    };
+    sup.sign_in("giamsat.tinh", &password(&accounts, "giamsat.tinh"))
+        .await;
+    sup.open("/thong-ke?ky=quy&so=5&nam=2026").await;
+    let summary = sup.text("[data-error-summary]").await;
+    assert!(summary.contains("Quý phải từ 1 đến 4"), "{summary}");
+    assert!(
+        !summary.contains("so:"),
+        "no internal field name: {summary}"
+    );
+    sup.text("header .who").await;
+    assert_eq!(sup.text("#e-so").await, "Quý phải từ 1 đến 4");
+    // Dates typed as dd/mm/yyyy whatever the browser's language; a malformed one is named.
+    sup.open("/thong-ke?ky=tuy-chon&tu=01/11/2026&den=31-11-2026")
+        .await;
+    assert!(sup.text("#e-den").await.contains("ngày/tháng/năm"));
+    sup.open("/thong-ke?ky=tuy-chon&tu=01/11/2026&den=30/11/2026")
+        .await;
+    let period = sup.text("#period").await;
+    assert_eq!(period, "Từ 01/11/2026 đến 30/11/2026");
+    let shown = sup
+        .c
+        .find(Locator::Css("#f-den"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(shown.as_deref(), Some("30/11/2026"));
+    for p in [clerk, sup] {
+        p.c.close().await.unwrap();
+    }
+}

@@ -1231,9 +1231,33 @@ async fn intake_form(
             .find(|(k, _)| k == f || k.strip_prefix(f).is_some_and(|r| r.starts_with('[')))
             .map(|(_, m)| m.clone())
     };
+    // Each field at fault: its anchor and label, for the summary at the top.
+    let labelled = |f: &str| -> (&'static str, &'static str) {
+        match f.split('[').next().unwrap_or(f) {
+            "applicant.name" => ("f-name", "Họ tên người nộp"),
+            "applicant.citizen_id" => ("f-citizen-id", "Số CCCD"),
+            "applicant.phone" => ("f-phone", "Số điện thoại"),
+            "applicant.address" => ("f-address", "Địa chỉ"),
+            "channel" => ("f-channel", "Hình thức nộp"),
+            _ => ("f-documents", "Thành phần hồ sơ"),
+        }
+    };
+    let summary: Vec<(String, String)> = field_errors
+        .iter()
+        .map(|(f, m)| {
+            let (id, label) = labelled(f);
+            (
+                id.to_owned(),
+                format!("{label}: {}", crate::i18n::detail(m)),
+            )
+        })
+        .collect();
+    let invalid = |f: &str| err_of(f).is_some().then_some("true");
     let body = html! {
         h1 { "Tiếp nhận: " (p.summary.name) }
-        @if let Some(e) = &error {
+        @if !summary.is_empty() {
+            (super::error_summary(&summary))
+        } @else if let Some(e) = &error {
             section.notice.error role="alert" { strong { (super::error_title(e)) } p { (super::error_detail(e)) } }
         }
         div.grid {
@@ -1254,24 +1278,27 @@ async fn intake_form(
                 form method="post" action="/tiep-nhan" {
                     (csrf_field(user))
                     input type="hidden" name="procedure_code" value=(p.summary.code);
-                    label { "Họ tên người nộp"
-                        input name="name" value=(form.name) required maxlength="200" autocomplete="off"; }
-                    @if let Some(m) = err_of("applicant.name") { p.error { (m) } }
-                    label { "Số CCCD (12 số)"
-                        input name="citizen_id" value=(form.citizen_id) inputmode="numeric" maxlength="12" autocomplete="off"; }
-                    @if let Some(m) = err_of("applicant.citizen_id") { p.error { (m) } }
-                    label { "Số điện thoại"
-                        input name="phone" value=(form.phone) inputmode="tel" autocomplete="off"; }
-                    @if let Some(m) = err_of("applicant.phone") { p.error { (m) } }
-                    label { "Địa chỉ"
-                        input name="address" value=(form.address) maxlength="500" autocomplete="off"; }
+                    label for="f-name" { "Họ tên người nộp" }
+                    input id="f-name" name="name" value=(form.name) required maxlength="200" autocomplete="off"
+                        aria-invalid=[invalid("applicant.name")] aria-describedby=[invalid("applicant.name").map(|_| "e-name")];
+                    @if let Some(m) = err_of("applicant.name") { p.error id="e-name" { (crate::i18n::detail(&m)) } }
+                    label for="f-citizen-id" { "Số CCCD (12 số)" }
+                    input id="f-citizen-id" name="citizen_id" value=(form.citizen_id) inputmode="numeric" maxlength="12" autocomplete="off"
+                        aria-invalid=[invalid("applicant.citizen_id")] aria-describedby=[invalid("applicant.citizen_id").map(|_| "e-citizen-id")];
+                    @if let Some(m) = err_of("applicant.citizen_id") { p.error id="e-citizen-id" { (crate::i18n::detail(&m)) } }
+                    label for="f-phone" { "Số điện thoại" }
+                    input id="f-phone" name="phone" value=(form.phone) inputmode="tel" autocomplete="off"
+                        aria-invalid=[invalid("applicant.phone")] aria-describedby=[invalid("applicant.phone").map(|_| "e-phone")];
+                    @if let Some(m) = err_of("applicant.phone") { p.error id="e-phone" { (crate::i18n::detail(&m)) } }
+                    label for="f-address" { "Địa chỉ" }
+                    input id="f-address" name="address" value=(form.address) maxlength="500" autocomplete="off";
                     label { "Hình thức nộp"
-                        select name="channel" {
+                        select id="f-channel" name="channel" {
                             option value="desk" selected[form.channel != "post"] { "Trực tiếp tại quầy" }
                             option value="post" selected[form.channel == "post"] { "Qua bưu chính" }
                         }
                     }
-                    fieldset {
+                    fieldset id="f-documents" tabindex="-1" {
                         legend { "Thành phần hồ sơ đã nhận" }
                         @for (k, r) in p.required_documents.iter().enumerate() {
                             @let i = u32::try_from(k).unwrap_or(u32::MAX);
@@ -1284,8 +1311,8 @@ async fn intake_form(
                                 }
                             }
                         }
-                        @if let Some(m) = err_of("documents") { p.error { (m) } }
-                        @if let Some(m) = err_of("document_quantities") { p.error { (m) } }
+                        @if let Some(m) = err_of("documents") { p.error { (crate::i18n::detail(&m)) } }
+                        @if let Some(m) = err_of("document_quantities") { p.error { (crate::i18n::detail(&m)) } }
                     }
                     button.primary type="submit" { "Tiếp nhận và cấp giấy hẹn" }
                 }

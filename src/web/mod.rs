@@ -42,6 +42,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     admin::configure(cfg);
 }
 
+/// Where no route matches: a browser asking for a page gets the client's "not found" page
+/// (under the signed-in header when there is a session); anything else the API's problem.
+pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    let wants_page = matches!(
+        *req.method(),
+        actix_web::http::Method::GET | actix_web::http::Method::HEAD
+    ) && !req.path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    if !wants_page {
+        return Ok(crate::http::no_route(req).await?);
+    }
+    let user = match session::state_of(&req) {
+        Ok(state) => session::current(&state, &req).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let error = match user {
+        Some(u) => WebError::Shown(AppError::NotFound, Box::new(u)),
+        None => WebError::App(AppError::NotFound),
+    };
+    Ok(actix_web::ResponseError::error_response(&error))
+}
+
 /// An HTML answer with the client's security headers.
 pub fn page(status: StatusCode, body: Markup) -> HttpResponse {
     HttpResponse::build(status)
@@ -277,6 +303,17 @@ pub fn home_of(role: Role) -> &'static str {
 }
 
 /// The hidden field every form of a session posts.
+/// After a failed submit: what to fix, at the top of the page, each item a link to its field
+/// (`#id`); the page's script gives it focus, so a screen reader reads it first.
+pub fn error_summary(items: &[(String, String)]) -> Markup {
+    html! {
+        div.error-summary role="alert" tabindex="-1" data-error-summary aria-labelledby="error-summary-title" {
+            h2 id="error-summary-title" { "Có thông tin cần sửa" }
+            ul { @for (id, text) in items { li { a href={ "#" (id) } { (text) } } } }
+        }
+    }
+}
+
 /// The hidden fields of a form that changes something: this session's CSRF token and a fresh
 /// one-time token (`once`: a repeat of the post acts once).
 pub fn csrf_field(user: &WebUser) -> Markup {

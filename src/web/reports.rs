@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::view::{self, date};
 use super::{layout, ok, Chrome, WebResult, WebUser};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::stats::export;
 use crate::stats::model::{Rate, Report};
 use crate::stats::reference::GroupBy;
@@ -34,16 +34,17 @@ pub struct PeriodQuery {
     unit: Option<Uuid>,
     /// `thang`, `quy`, `6-thang`, `nam`, `tuy-chon`.
     ky: Option<String>,
+    // As typed: a value that does not parse comes back on the form with its message.
     #[serde(default, deserialize_with = "super::desk::empty_none")]
-    nam: Option<i32>,
+    nam: Option<String>,
     /// The month (1–12), quarter (1–4) or half (1–2) of `nam`.
     #[serde(default, deserialize_with = "super::desk::empty_none")]
-    so: Option<u32>,
-    /// Custom: first and last day, both included.
+    so: Option<String>,
+    /// Custom: first and last day, both included, as dd/mm/yyyy (or yyyy-mm-dd).
     #[serde(default, deserialize_with = "super::desk::empty_none")]
-    tu: Option<NaiveDate>,
+    tu: Option<String>,
     #[serde(default, deserialize_with = "super::desk::empty_none")]
-    den: Option<NaiveDate>,
+    den: Option<String>,
     /// Downloads: `bao-cao` (the report) or `chi-so` (the rates); `xlsx` or `csv`; `;` for
     /// CSV with semicolons and decimal commas.
     loai: Option<String>,
@@ -71,34 +72,69 @@ fn months_from(y: i32, m: u32, months: u32) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// The period the picker names, the current month by default.
+/// A date typed as dd/mm/yyyy (as every date of the client is shown), or yyyy-mm-dd.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%d/%m/%Y")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
+        .ok()
+}
+
 pub fn span(q: &PeriodQuery, today: NaiveDate) -> Result<Span, AppError> {
-    let year = q.nam.unwrap_or(today.year());
-    if !(2000..=2100).contains(&year) {
-        return Err(AppError::invalid("nam", "năm phải từ 2000 đến 2100"));
-    }
     let bad = |f: &str, m: &str| AppError::invalid(f, m);
+    let year = match q.nam.as_deref() {
+        None => today.year(),
+        Some(n) => n
+            .trim()
+            .parse::<i32>()
+            .map_err(|_| bad("nam", "Nhập năm bằng 4 chữ số, ví dụ 2025"))?,
+    };
+    if !(2000..=2100).contains(&year) {
+        return Err(bad("nam", "Năm phải từ 2000 đến 2100"));
+    }
+    let number = match q.so.as_deref() {
+        None => None,
+        Some(n) => Some(
+            n.trim()
+                .parse::<u32>()
+                .map_err(|_| bad("so", "Nhập số tháng, quý hoặc nửa năm bằng chữ số"))?,
+        ),
+    };
+    let day = |field: &str, v: &Option<String>, missing: &str| -> Result<NaiveDate, AppError> {
+        let v = v.as_deref().ok_or_else(|| bad(field, missing))?;
+        parse_date(v).ok_or_else(|| {
+            bad(
+                field,
+                "Nhập ngày theo dạng ngày/tháng/năm, ví dụ 07/12/2026",
+            )
+        })
+    };
     let (first, last, label) = match q.ky.as_deref().unwrap_or("thang") {
         "thang" => {
-            let m = q.so.unwrap_or(today.month());
-            let (a, b) = months_from(year, m, 1).ok_or_else(|| bad("so", "tháng từ 1 đến 12"))?;
+            let m = number.unwrap_or(today.month());
+            let (a, b) =
+                months_from(year, m, 1).ok_or_else(|| bad("so", "Tháng phải từ 1 đến 12"))?;
             (a, b, format!("Tháng {m:02}/{year}"))
         }
         "quy" => {
-            let n = q.so.unwrap_or((today.month() - 1) / 3 + 1);
+            let n = number.unwrap_or((today.month() - 1) / 3 + 1);
             if !(1..=4).contains(&n) {
-                return Err(bad("so", "quý từ 1 đến 4"));
+                return Err(bad("so", "Quý phải từ 1 đến 4"));
             }
-            let (a, b) =
-                months_from(year, (n - 1) * 3 + 1, 3).ok_or_else(|| bad("so", "quý từ 1 đến 4"))?;
+            let (a, b) = months_from(year, (n - 1) * 3 + 1, 3)
+                .ok_or_else(|| bad("so", "Quý phải từ 1 đến 4"))?;
             (a, b, format!("Quý {n}/{year}"))
         }
         "6-thang" => {
-            let n = q.so.unwrap_or(if today.month() <= 6 { 1 } else { 2 });
+            let n = number.unwrap_or(if today.month() <= 6 { 1 } else { 2 });
             if !(1..=2).contains(&n) {
-                return Err(bad("so", "6 tháng đầu (1) hoặc cuối năm (2)"));
+                return Err(bad(
+                    "so",
+                    "Nhập 1 (6 tháng đầu năm) hoặc 2 (6 tháng cuối năm)",
+                ));
             }
             let (a, b) =
-                months_from(year, (n - 1) * 6 + 1, 6).ok_or_else(|| bad("so", "1 hoặc 2"))?;
+                months_from(year, (n - 1) * 6 + 1, 6).ok_or_else(|| bad("so", "Nhập 1 hoặc 2"))?;
             let half = if n == 1 {
                 "6 tháng đầu năm"
             } else {
@@ -111,14 +147,14 @@ pub fn span(q: &PeriodQuery, today: NaiveDate) -> Result<Span, AppError> {
             (a, b, format!("Năm {year}"))
         }
         "tuy-chon" => {
-            let a = q.tu.ok_or_else(|| bad("tu", "chọn ngày bắt đầu"))?;
-            let b = q.den.ok_or_else(|| bad("den", "chọn ngày kết thúc"))?;
+            let a = day("tu", &q.tu, "Nhập ngày bắt đầu")?;
+            let b = day("den", &q.den, "Nhập ngày kết thúc")?;
             if b < a {
-                return Err(bad("den", "ngày kết thúc phải từ ngày bắt đầu trở đi"));
+                return Err(bad("den", "Ngày kết thúc phải từ ngày bắt đầu trở đi"));
             }
             (a, b, format!("Từ {} đến {}", date(a), date(b)))
         }
-        _ => return Err(bad("ky", "kỳ là tháng, quý, 6 tháng, năm hoặc tùy chọn")),
+        _ => return Err(bad("ky", "Chọn tháng, quý, 6 tháng, năm hoặc tùy chọn")),
     };
     Ok(Span { first, last, label })
 }
@@ -149,10 +185,10 @@ fn link_for(q: &PeriodQuery, unit: &str) -> String {
     let mut s = format!("/thong-ke?don-vi={unit}");
     for (k, v) in [
         ("ky", q.ky.clone()),
-        ("nam", q.nam.map(|n| n.to_string())),
-        ("so", q.so.map(|n| n.to_string())),
-        ("tu", q.tu.map(|d| d.to_string())),
-        ("den", q.den.map(|d| d.to_string())),
+        ("nam", q.nam.clone()),
+        ("so", q.so.clone()),
+        ("tu", q.tu.clone()),
+        ("den", q.den.clone()),
     ] {
         if let Some(v) = v {
             s.push_str(&format!("&{k}={}", super::urlencode(&v)));
@@ -274,11 +310,92 @@ pub fn month_chart(months: &[(String, Report)]) -> String {
     svg
 }
 
+/// The labels and anchors of the period picker's fields.
+fn filter_label(field: &str) -> (&'static str, &'static str) {
+    match field {
+        "ky" => ("f-ky", "Kỳ báo cáo"),
+        "nam" => ("f-nam", "Năm"),
+        "so" => ("f-so", "Tháng / quý / nửa năm số"),
+        "tu" => ("f-tu", "Từ ngày"),
+        _ => ("f-den", "Đến hết ngày"),
+    }
+}
+
+/// The period picker, with what was typed and, after a bad value, its message by the field.
+/// Dates are typed and shown as dd/mm/yyyy, whatever the browser's language.
+fn filters(q: &PeriodQuery, here: &str, today: NaiveDate, errors: &[FieldError]) -> Markup {
+    let err = |f: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == f)
+            .map(|e| e.message.clone())
+    };
+    let shown_date = |v: &Option<String>| {
+        v.as_deref()
+            .map(|s| parse_date(s).map_or_else(|| s.to_owned(), date))
+    };
+    let year = q.nam.clone().unwrap_or_else(|| today.year().to_string());
+    html! {
+        form.filters method="get" action="/thong-ke" {
+            input type="hidden" name="don-vi" value=(here);
+            div {
+                label for="f-ky" { "Kỳ báo cáo" }
+                select id="f-ky" name="ky" {
+                    @for (v, l) in [("thang", "Tháng"), ("quy", "Quý"), ("6-thang", "6 tháng"), ("nam", "Năm"), ("tuy-chon", "Tùy chọn")] {
+                        option value=(v) selected[q.ky.as_deref().unwrap_or("thang") == v] { (l) }
+                    }
+                }
+            }
+            @for (name, value, custom, hint) in [
+                ("nam", Some(year), false, None),
+                ("so", q.so.clone(), false, None),
+                ("tu", shown_date(&q.tu), true, Some("ngày/tháng/năm")),
+                ("den", shown_date(&q.den), true, Some("ngày/tháng/năm")),
+            ] {
+                @let (id, label) = filter_label(name);
+                @let message = err(name);
+                div data-custom=[custom.then_some("1")] {
+                    label for=(id) { (label) }
+                    input id=(id) name=(name) value=[value] inputmode="numeric" autocomplete="off"
+                        placeholder=[hint] size=(if custom { 10 } else { 6 })
+                        aria-invalid=[message.as_ref().map(|_| "true")]
+                        aria-describedby=[message.as_ref().map(|_| format!("e-{name}"))];
+                    @if let Some(m) = &message { p.error id={ "e-" (name) } { (m) } }
+                }
+            }
+            button.primary type="submit" { "Xem" }
+        }
+    }
+}
+
 async fn dashboard(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) -> WebResult {
     let state = super::session::state_of(&req)?;
     let q = q.into_inner();
     let today = crate::calendar::model::local_today();
-    let period = span(&q, today)?;
+    let period = match span(&q, today) {
+        Ok(p) => p,
+        // A bad value comes back on the same form, under the signed-in header.
+        Err(AppError::Validation(errors)) => {
+            let here = q.unit.map(|u| u.to_string()).unwrap_or_default();
+            let summary: Vec<(String, String)> = errors
+                .iter()
+                .map(|e| {
+                    let (id, label) = filter_label(&e.field);
+                    (id.to_owned(), format!("{label}: {}", e.message))
+                })
+                .collect();
+            let body = html! {
+                h1 { "Tình hình giải quyết hồ sơ" }
+                (super::error_summary(&summary))
+                (filters(&q, &here, today, &errors))
+            };
+            return Ok(super::page(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                layout(&Chrome::of("Thống kê", &user, "stats"), body),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let unit = q.unit.or(user.caller.unit_id);
     let caller = user.caller.clone();
     let report = api::report(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
@@ -336,21 +453,7 @@ async fn dashboard(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) 
             @for (id, name) in &ancestors { a href=(link_for(&q, &id.to_string())) { (name) } " › " }
             strong { (report.on.unit_name) }
         }
-        form.filters method="get" action="/thong-ke" {
-            input type="hidden" name="don-vi" value=(here);
-            label { "Kỳ báo cáo"
-                select name="ky" {
-                    @for (v, l) in [("thang", "Tháng"), ("quy", "Quý"), ("6-thang", "6 tháng"), ("nam", "Năm"), ("tuy-chon", "Tùy chọn")] {
-                        option value=(v) selected[q.ky.as_deref().unwrap_or("thang") == v] { (l) }
-                    }
-                }
-            }
-            label { "Năm" input type="number" name="nam" min="2000" max="2100" value=(q.nam.unwrap_or(today.year())); }
-            label { "Tháng / quý / nửa năm số" input type="number" name="so" min="1" max="12" value=[q.so]; }
-            label data-custom="1" { "Từ ngày" input type="date" name="tu" value=[q.tu]; }
-            label data-custom="1" { "Đến hết ngày" input type="date" name="den" value=[q.den]; }
-            button.primary type="submit" { "Xem" }
-        }
+        (filters(&q, &here, today, &[]))
         p { strong id="period" { (period.label) } " — từ ngày " (date(period.first)) " đến hết ngày " (date(period.last))
             @if let Some(until) = report.on.running_until() { ", " span id="judged-at" { (until) } } }
         p.noprint { "Tải về: "
@@ -468,8 +571,8 @@ mod tests {
     fn q(ky: &str, nam: Option<i32>, so: Option<u32>) -> PeriodQuery {
         PeriodQuery {
             ky: Some(ky.to_owned()),
-            nam,
-            so,
+            nam: nam.map(|n| n.to_string()),
+            so: so.map(|n| n.to_string()),
             ..PeriodQuery::default()
         }
     }
@@ -512,13 +615,40 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        let custom = PeriodQuery {
+        let custom = |tu: &str, den: &str| PeriodQuery {
             ky: Some("tuy-chon".to_owned()),
-            tu: Some(d("2025-03-10")),
-            den: Some(d("2025-03-01")),
+            tu: Some(tu.to_owned()),
+            den: Some(den.to_owned()),
             ..PeriodQuery::default()
         };
-        assert!(matches!(span(&custom, today), Err(AppError::Validation(_))));
+        assert!(matches!(
+            span(&custom("10/03/2025", "01/03/2025"), today),
+            Err(AppError::Validation(_))
+        ));
+        // Typed as a person reads a date, whatever the browser's locale; or as a link has it.
+        let typed = span(&custom("01/03/2025", "2025-03-31"), today).unwrap();
+        assert_eq!(
+            (typed.first, typed.last),
+            (d("2025-03-01"), d("2025-03-31"))
+        );
+        for (query, field) in [
+            (custom("31/02/2025", "01/03/2025"), "tu"),
+            (custom("01/03/2025", "tháng ba"), "den"),
+            (q("thang", None, None), "so"),
+        ] {
+            let query = if field == "so" {
+                PeriodQuery {
+                    so: Some("năm".to_owned()),
+                    ..query
+                }
+            } else {
+                query
+            };
+            match span(&query, today) {
+                Err(AppError::Validation(errs)) => assert_eq!(errs[0].field, field),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

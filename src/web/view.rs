@@ -218,15 +218,16 @@ pub fn dossier_table(
             tbody {
                 @for d in items {
                     @let (level, _) = urgency(d, cal, now);
+                    // Each cell names its column, for narrow screens where rows stack.
                     tr class=[level.class()] {
-                        td { a href={ "/ho-so/" (d.id) } { (d.code) } }
-                        td { (names.procedure(d.procedure_version_id)) }
-                        td { (d.applicant.name) }
-                        td { (d.channel.label_vi()) }
-                        td { (names.unit(d.receiving_unit_id)) }
-                        td { (names.unit(d.resolving_unit_id)) }
-                        td { (d.state.label_vi()) }
-                        td {
+                        td data-label="Mã hồ sơ" { a href={ "/ho-so/" (d.id) } { (d.code) } }
+                        td data-label="Thủ tục" { (names.procedure(d.procedure_version_id)) }
+                        td data-label="Người nộp" { (d.applicant.name) }
+                        td data-label="Kênh" { (d.channel.label_vi()) }
+                        td data-label="Nơi tiếp nhận" { (names.unit(d.receiving_unit_id)) }
+                        td data-label="Đơn vị giải quyết" { (names.unit(d.resolving_unit_id)) }
+                        td data-label="Trạng thái" { (d.state.label_vi()) }
+                        td data-label="Hạn trả" {
                             (when_opt(d.due_at))
                             @if let Some(c) = level.class() {
                                 " " span class={ "badge " (c) } { (remaining(d, cal, now)) }

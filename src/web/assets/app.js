@@ -115,4 +115,8 @@ document.addEventListener("DOMContentLoaded", function () {
     kind.addEventListener("change", sync);
     sync();
   }
+  // After a failed submit, the summary of what to fix takes focus (each item links to its
+  // field): last, so that no other field takes it back.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); }
 });
