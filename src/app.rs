@@ -211,6 +211,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(units::routes::retire_unit)
             .service(units::routes::reorganise)
             .service(units::routes::list_agencies)
+            .service(units::routes::resolve_agency)
             .service(units::routes::create_agency)
             .service(catalogue::routes::list_procedures)
             .service(catalogue::routes::create_procedure)

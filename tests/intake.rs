@@ -396,3 +396,72 @@ async fn statistics_count_by_resolving_unit_or_receiving_desk_on_both_paths() {
     }
     let _ = (&p.admin, &p.officer_b, &p.approver_b);
 }
+
+/// The overdue list of a unit: the dossiers it holds (default), or with `by=receiving` those
+/// its desk received, wherever they are held now; counted both ways.
+#[tokio::test]
+async fn the_overdue_list_goes_by_holder_or_by_receiving_desk() {
+    let app = at("2025-07-15T09:00:00+07:00").await;
+    let p = province(&app).await;
+    for (clerk, resolving) in [
+        (&p.clerk_a, Some(&p.b)),
+        (&p.clerk_a, None),
+        (&p.clerk_b, None),
+    ] {
+        let r = app
+            .post(
+                "/api/v1/dossiers/intake",
+                Some(clerk),
+                intake_body("1.001193", resolving.map(String::as_str)),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // Read long after their due dates: all three are overdue.
+    let list = |unit: String, by: &'static str| {
+        let (app, sup) = (&app, &p.supervisor);
+        async move {
+            let r = app
+                .get(
+                    &format!("/api/v1/stats/overdue?unit={unit}&by={by}&per_page=50"),
+                    Some(sup),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
+    };
+    let count_of = |counts: &Value, unit: &str| -> i64 {
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == unit)
+            .map_or(0, |c| c["count"].as_i64().unwrap())
+    };
+    let held_at_a = list(p.a.clone(), "resolving").await;
+    let received_at_a = list(p.a.clone(), "receiving").await;
+    let held_at_b = list(p.b.clone(), "resolving").await;
+    let received_at_b = list(p.b.clone(), "receiving").await;
+    assert_eq!(
+        [&held_at_a, &received_at_a, &held_at_b, &received_at_b]
+            .map(|b| b["total"].as_i64().unwrap()),
+        [1, 2, 2, 1]
+    );
+    assert_eq!(received_at_a["by"], "receiving");
+    assert_eq!(count_of(&received_at_a["by_receiving"], &p.a), 2);
+    assert_eq!(
+        count_of(&received_at_a["by_holder"], &p.b),
+        1,
+        "one is held at B"
+    );
+    assert_eq!(count_of(&held_at_b["by_receiving"], &p.a), 1);
+    assert_eq!(
+        received_at_a["dossiers"]["items"].as_array().unwrap().len(),
+        2
+    );
+    // The province sees all three either way.
+    for by in ["resolving", "receiving"] {
+        assert_eq!(list(p.province.clone(), by).await["total"], 3, "{by}");
+    }
+}

@@ -592,3 +592,40 @@ async fn the_2025_plan_leaves_no_work_and_no_account_at_a_retired_unit() {
     .await
     .unwrap();
 }
+
+/// An agency identifier of a unit retired in 2025 resolves, on a later day, to the unit that
+/// took it over; on a day the old unit still existed, to the old unit.
+#[tokio::test]
+async fn an_old_agency_code_resolves_through_the_successors() {
+    let app = TestApp::spawn().await;
+    let accounts = app.load_demo().await;
+    let admin = app.demo_login(&accounts, "admin").await;
+    let old = unit_on(&app, &admin, "06", "2025-06-30").await;
+    let code = old["agency_code"].as_str().unwrap().to_owned();
+    let new = unit_on(&app, &admin, "19", "2025-07-01").await;
+    let later = app
+        .get(
+            &format!("/api/v1/agencies/{code}?on=2026-01-05"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(later.status, 200, "{}", later.body);
+    assert_eq!(later.body["unit"]["id"], new["id"]);
+    assert_eq!(later.body["via"][0]["id"], old["id"]);
+    let before = app
+        .get(
+            &format!("/api/v1/agencies/{code}?on=2025-06-30"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(before.body["unit"]["id"], old["id"]);
+    assert_eq!(before.body["via"], json!([]));
+    // Unknown: 404; not an identifier: 422 naming it.
+    let unknown = app
+        .get("/api/v1/agencies/000.00.00.H99", Some(&admin))
+        .await;
+    assert_eq!(unknown.status, 404);
+    let bad = app.get("/api/v1/agencies/H55", Some(&admin)).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.body["errors"][0]["field"], "code");
+}

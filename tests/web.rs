@@ -663,3 +663,79 @@ async fn a_form_posted_again_acts_once() {
     let r = v.post("/tiep-nhan", &bad, None).await;
     assert_eq!(r.status, 422, "{}", r.text);
 }
+
+/// On an inter-level procedure the step after the commune's intake is the district's: the
+/// dossier page offers the district's staff as the assignee, not the commune's.
+#[tokio::test]
+async fn the_assignee_picker_offers_the_next_steps_unit() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let province = app
+        .unit(&admin, "06", "Tỉnh Bắc Kạn", "province", None)
+        .await;
+    let district = app
+        .unit(&admin, "063", "Huyện Chợ Đồn", "district", Some(&province))
+        .await;
+    let commune = app
+        .unit(
+            &admin,
+            "01888",
+            "Thị trấn Bằng Lũng",
+            "township",
+            Some(&district),
+        )
+        .await;
+    let (_, clerk) = app
+        .staff(&admin, "motcua.banglung", "clerk", Some(&commune))
+        .await;
+    let (district_officer, _) = app
+        .staff(&admin, "chuyenvien.chodon", "officer", Some(&district))
+        .await;
+    let (commune_officer, _) = app
+        .staff(&admin, "chuyenvien.banglung", "officer", Some(&commune))
+        .await;
+    let spec = json!({
+        "code": "2.000001", "name": "Thủ tục liên thông thử nghiệm", "field": "Đất đai", "levels": ["commune", "district"],
+        "agency": "UBND cấp huyện", "processing_days": 5, "processing_note": null, "fees": [],
+        "required_documents": [{"name": "Đơn đề nghị", "mandatory": true}], "online_level": "partial", "supplement_policy": "pause",
+        "steps": [
+            {"name": "Tiếp nhận", "role": "clerk", "unit_level": "commune", "share_percent": 10},
+            {"name": "Thẩm định", "role": "officer", "unit_level": "district", "share_percent": 60},
+            {"name": "Trả kết quả", "role": "clerk", "unit_level": "commune", "share_percent": 30}
+        ],
+        "source": null
+    });
+    assert_eq!(
+        app.post("/api/v1/procedures", Some(&admin), spec)
+            .await
+            .status,
+        201
+    );
+    let r = app
+        .post(
+            "/api/v1/dossiers/intake",
+            Some(&clerk),
+            json!({"procedure_code": "2.000001", "channel": "desk", "applicant": {"name": "Hà Văn Liên"}, "documents": [0]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let mut v = Visitor::new(&app);
+    v.sign_in("motcua.banglung", "motcua.banglung-mat-khau-1")
+        .await;
+    let page = v.get(&format!("/ho-so/{id}")).await;
+    assert_eq!(page.status, 200);
+    let at = page
+        .text
+        .find(&format!("action=\"/ho-so/{id}/xu-ly/assign\""))
+        .expect("the clerk may assign it");
+    let form = &page.text[at..at + page.text[at..].find("</form>").unwrap()];
+    assert!(
+        form.contains(&format!("value=\"{district_officer}\"")),
+        "{form}"
+    );
+    assert!(
+        !form.contains(&format!("value=\"{commune_officer}\"")),
+        "{form}"
+    );
+}

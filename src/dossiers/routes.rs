@@ -402,6 +402,7 @@ fn queue_filter(
         assignee,
         holder: q.unit_id,
         receiving: q.receiving_unit_id,
+        received_at_desks: None,
         resolving: q.resolving_unit_id,
         q: q.q,
     })

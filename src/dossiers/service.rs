@@ -753,6 +753,36 @@ fn check_assignee<L: Ledger + ?Sized>(
     }
 }
 
+/// The unit that would take the dossier's next step on `action` (`assign` or `advance`) at
+/// `at`: the one whose staff may be named as its assignee (for an advance to another level,
+/// the district's or province's). `None` when the workflow has no such step.
+pub fn next_step_unit<L: Ledger + ?Sized>(
+    conn: &mut L,
+    caller: &Caller,
+    id: Uuid,
+    action: Action,
+    at: DateTime<Utc>,
+) -> AppResult<Option<(Uuid, String)>> {
+    let placed = load_placed(conn, caller, id)?;
+    let p = conn
+        .procedure(crate::db::id_of(&placed.row.procedure_version_id))?
+        .ok_or(AppError::NotFound)?;
+    let next = permit::next_step(action, &p.steps, permit::current_step(&placed.row));
+    let Some(step) = p.steps.get(next) else {
+        return Ok(None);
+    };
+    let returns_result =
+        step.role == Role::Clerk && permit::approval_step(&p.steps).is_some_and(|ap| next > ap);
+    step_unit(
+        conn,
+        &placed,
+        step.unit_level,
+        returns_result,
+        to_local(at).date(),
+    )
+    .map(Some)
+}
+
 /// Applies one transition: checks, the new state, the clock, the step and its holder, and the
 /// history event. Everything before `store::apply` only reads; `apply` writes the change and
 /// its event atomically (one statement on PostgreSQL), so this runs under `Db::write_atomic`.

@@ -1298,6 +1298,8 @@ pub struct QueueFilter {
     pub holder: Option<Uuid>,
     /// Received at this desk.
     pub receiving: Option<Uuid>,
+    /// Received at one of these desks (unit ids).
+    pub received_at_desks: Option<Vec<String>>,
     /// Resolved by this unit.
     pub resolving: Option<Uuid>,
     pub q: Option<String>,
@@ -1427,6 +1429,15 @@ fn queue_rows(
             if let Some(r) = f.resolving {
                 q = q.filter(dossiers::unit_id.eq(r.to_string()));
             }
+            if let Some(desks) = &f.received_at_desks {
+                q = q.filter(
+                    dossiers::receiving_unit_id.eq_any(desks.clone()).or(
+                        dossiers::receiving_unit_id
+                            .is_null()
+                            .and(dossiers::unit_id.eq_any(desks.clone())),
+                    ),
+                );
+            }
             if let Some(r) = f.receiving {
                 let r = r.to_string();
                 q = q.filter(
@@ -1519,6 +1530,7 @@ impl QueueFilter {
             && self.assignee.is_none()
             && self.holder.is_none()
             && self.receiving.is_none()
+            && self.received_at_desks.is_none()
             && self.resolving.is_none()
             && self.q.is_none()
             && self.received_between.is_none()
@@ -1600,14 +1612,52 @@ pub fn overdue_holders(
     reach: &QueueReach,
     now: NaiveDateTime,
 ) -> AppResult<Vec<(String, String, String)>> {
+    Ok(overdue_facts(conn, reach, None, now)?
+        .into_iter()
+        .map(|f| (f.holder_id, f.holder_name, f.procedure_code))
+        .collect())
+}
+
+/// One dossier overdue now: who holds it, the desk that received it, its procedure.
+#[derive(Debug, Clone)]
+pub struct OverdueFact {
+    pub holder_id: String,
+    pub holder_name: String,
+    /// The receiving desk (the resolving unit where the dossier names none).
+    pub desk_id: String,
+    pub procedure_code: String,
+}
+
+/// The dossiers held in `reach` and, with `desks`, received at one of them, overdue at `now`.
+pub fn overdue_facts(
+    conn: &mut DbConn,
+    reach: &QueueReach,
+    desks: Option<&[String]>,
+    now: NaiveDateTime,
+) -> AppResult<Vec<OverdueFact>> {
     use crate::db::schema::units;
     use crate::db::DbBackend;
     let mut q = dossiers::table
         .inner_join(units::table.on(units::id.eq(dossiers::holder_unit_id)))
         .filter(dossiers::state.eq_any(clock_states()))
         .filter(overdue_at(now))
-        .select((units::id, units::name, dossiers::procedure_code))
+        .select((
+            units::id,
+            units::name,
+            dossiers::receiving_unit_id,
+            dossiers::unit_id,
+            dossiers::procedure_code,
+        ))
         .into_boxed::<DbBackend>();
+    if let Some(desks) = desks {
+        q = q.filter(
+            dossiers::receiving_unit_id
+                .eq_any(desks.to_vec())
+                .or(dossiers::receiving_unit_id
+                    .is_null()
+                    .and(dossiers::unit_id.eq_any(desks.to_vec()))),
+        );
+    }
     match reach {
         QueueReach::All => {}
         QueueReach::Unit(u) => q = q.filter(dossiers::holder_unit_id.eq(u.to_string())),
@@ -1615,7 +1665,18 @@ pub fn overdue_holders(
             q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())))
         }
     }
-    Ok(q.load(conn)?)
+    let rows: Vec<(String, String, Option<String>, String, String)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(holder_id, holder_name, desk, unit, procedure_code)| OverdueFact {
+                holder_id,
+                holder_name,
+                desk_id: desk.unwrap_or(unit),
+                procedure_code,
+            },
+        )
+        .collect())
 }
 
 /// How satisfied the applicant was (đánh giá mức độ hài lòng).

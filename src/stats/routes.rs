@@ -385,8 +385,12 @@ pub async fn rates_of(state: &AppState, caller: &Caller, q: StatsQuery) -> AppRe
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// The unit (default: the caller's own; required of an account with no unit, such as a
-    /// national administrator: 422 without it); dossiers held anywhere in its subtree.
+    /// national administrator: 422 without it); dossiers held anywhere in its subtree, or with
+    /// `by=receiving` received at a desk of it (wherever they are held now).
     pub unit: Option<Uuid>,
+    /// `resolving` (default: the dossiers held in the subtree) or `receiving` (those its desks
+    /// received).
+    pub by: Option<crate::dossiers::store::Basis>,
     #[param(minimum = 1)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
@@ -417,8 +421,12 @@ pub struct OverdueAnswer {
     /// When "overdue" was judged.
     pub at: chrono::DateTime<Utc>,
     pub total: u64,
+    /// Which dossiers: held in the subtree (`resolving`) or received at its desks (`receiving`).
+    pub by: crate::dossiers::store::Basis,
     /// By the unit holding them, most first.
     pub by_holder: Vec<Count>,
+    /// By the desk that received them, most first.
+    pub by_receiving: Vec<Count>,
     /// By procedure, most first.
     pub by_procedure: Vec<Count>,
     /// The dossiers, longest overdue first.
@@ -466,34 +474,53 @@ pub async fn overdue_of(
         .or(caller.unit_id)
         .ok_or_else(|| AppError::invalid("unit", "name the unit to report on"))?;
     let scope = caller.scope();
+    let by = q.by.unwrap_or_default();
     let at = Utc::now();
     state
         .db
         .read(move |c| {
             let unit = crate::units::store::get_in_scope(c, unit_id, scope)?;
             let (lo, hi) = crate::units::model::subtree_bounds(&unit.path);
-            let reach = QueueReach::Subtree(lo, hi);
+            // By receiving desk: the subtree's desks, wherever their dossiers are held now.
+            let (reach, desks) = match by {
+                dossiers::Basis::Resolving => (QueueReach::Subtree(lo, hi), None),
+                dossiers::Basis::Receiving => {
+                    let desks: Vec<String> = crate::units::store::subtree(c, &unit, None)?
+                        .into_iter()
+                        .map(|u| u.id.to_string())
+                        .collect();
+                    (QueueReach::All, Some(desks))
+                }
+            };
             let now = at.naive_utc();
             let mut by_holder = std::collections::HashMap::new();
+            let mut by_receiving = std::collections::HashMap::new();
             let mut by_procedure = std::collections::HashMap::new();
-            let holders = dossiers::overdue_holders(c, &reach, now)?;
-            let total = holders.len() as u64;
-            for (holder, name, code) in holders {
-                by_holder.entry(holder).or_insert((name, 0)).1 += 1;
-                by_procedure.entry(code.clone()).or_insert((code, 0)).1 += 1;
+            let facts = dossiers::overdue_facts(c, &reach, desks.as_deref(), now)?;
+            let total = facts.len() as u64;
+            let names: std::collections::HashMap<String, String> = crate::units::store::all(c)?
+                .into_iter()
+                .map(|u| (u.id.to_string(), u.name))
+                .collect();
+            for f in facts {
+                by_holder.entry(f.holder_id).or_insert((f.holder_name, 0)).1 += 1;
+                let desk = names.get(&f.desk_id).cloned().unwrap_or_default();
+                by_receiving.entry(f.desk_id).or_insert((desk, 0)).1 += 1;
+                by_procedure
+                    .entry(f.procedure_code.clone())
+                    .or_insert((f.procedure_code, 0))
+                    .1 += 1;
             }
             let filter = QueueFilter {
                 overdue_at: Some(now),
+                received_at_desks: desks,
                 ..QueueFilter::default()
             };
             let (rows, listed) =
                 dossiers::work_queue(c, &reach, &filter, paging.limit(), paging.offset())?;
             let mut items = Vec::with_capacity(rows.len());
             for row in rows {
-                let holder_unit_name = by_holder
-                    .get(&row.holder_unit_id)
-                    .map(|(name, _)| name.clone())
-                    .unwrap_or_default();
+                let holder_unit_name = names.get(&row.holder_unit_id).cloned().unwrap_or_default();
                 let assignee_name = match row.assignee_id.as_deref() {
                     Some(a) => {
                         crate::accounts::store::get(c, crate::db::id_of(a))?.map(|u| u.full_name)
@@ -511,7 +538,9 @@ pub async fn overdue_of(
                 unit_name: unit.name,
                 at,
                 total,
+                by,
                 by_holder: counted(by_holder),
+                by_receiving: counted(by_receiving),
                 by_procedure: counted(by_procedure),
                 dossiers: Page::new(items, listed, paging),
             })

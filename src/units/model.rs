@@ -171,6 +171,14 @@ pub fn path_ids(path: &str) -> Vec<Uuid> {
         .collect()
 }
 
+/// Whom `unit` hands on to for a look-up on `on`: its successor, when it has ended by then.
+pub fn hands_on(unit: &Unit, on: NaiveDate) -> Option<Uuid> {
+    unit.valid_to
+        .is_some_and(|last| last < on)
+        .then_some(unit.successor_id)
+        .flatten()
+}
+
 /// GSO codes and local codes: 1–20 letters, digits, '.', '-'.
 pub fn valid_unit_code(code: &str) -> bool {
     (1..=20).contains(&code.len())

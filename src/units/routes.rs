@@ -2,7 +2,7 @@
 
 use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -367,6 +367,74 @@ pub async fn retire_unit(
         })
         .await?;
     Ok(web::Json(unit))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyLookup {
+    /// The day the identifier is read for (default: today).
+    pub on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolvedAgency {
+    pub code: String,
+    pub on: NaiveDate,
+    /// The unit the identifier names on `on`: the one that holds it, or the successor that
+    /// took over a unit retired by then. Absent when the chain ends at a unit retired
+    /// without a successor.
+    pub unit: Option<Unit>,
+    /// The units retired by then that the identifier passed through, oldest first.
+    pub via: Vec<Unit>,
+}
+
+/// Which unit an agency identifier (a unit's own, `000.00.00.H55`, or one of its agencies')
+/// names on a day, through the successors of the units retired by then: an identifier of a
+/// unit retired in 2025 resolves to the unit that took it over. 404 when no unit in the
+/// caller's scope ever held it.
+#[utoipa::path(tag = "units", params(("code" = String, Path, description = "The identifier, e.g. 000.00.00.H55"), AgencyLookup), security(("bearer" = [])),
+    responses((status = 200, body = ResolvedAgency)))]
+#[get("/agencies/{code}")]
+pub async fn resolve_agency(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    query: crate::http::Query<AgencyLookup>,
+) -> AppResult<web::Json<ResolvedAgency>> {
+    let code = code.into_inner();
+    if !model::valid_agency_code(&code) {
+        return Err(AppError::invalid("code", "must look like 000.00.00.H55"));
+    }
+    let on = query
+        .into_inner()
+        .on
+        .unwrap_or_else(crate::calendar::model::local_today);
+    let scope = caller.scope();
+    let chain = state
+        .db
+        .read({
+            let code = code.clone();
+            move |c| store::resolve_agency_code(c, &code, on)
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !chain.iter().any(|u| store::visible(u, scope)) {
+        return Err(AppError::NotFound);
+    }
+    // A chain that ends at a retired unit has no answer: all of it is the way.
+    let mut via = chain;
+    let unit = if via.last().is_some_and(|u| u.valid_on(on)) {
+        via.pop()
+    } else {
+        None
+    };
+    Ok(web::Json(ResolvedAgency {
+        code,
+        on,
+        unit,
+        via,
+    }))
 }
 
 #[utoipa::path(tag = "units", params(PageParams), security(("bearer" = [])), responses((status = 200, body = Page<Agency>)))]

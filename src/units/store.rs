@@ -452,3 +452,44 @@ pub fn insert_agency(
         .first(conn)?;
     Ok(row.into())
 }
+
+/// The unit an agency identifier names on `on`: the unit whose own identifier it is, or whose
+/// agency (cơ quan) holds it, followed through its successors while that unit has ended by
+/// then (an identifier of a province or commune retired in 2025 resolves to the unit that
+/// took it over). `None`: no unit ever held it. The answer is the chain, oldest first; its
+/// last unit is in operation on `on` unless the chain ends at a unit retired without one.
+pub fn resolve_agency_code(
+    conn: &mut DbConn,
+    code: &str,
+    on: NaiveDate,
+) -> AppResult<Option<Vec<Unit>>> {
+    let own: Option<String> = units::table
+        .filter(units::agency_code.eq(code))
+        .order(units::valid_from.desc())
+        .select(units::id)
+        .first(conn)
+        .optional()?;
+    let holder = match own {
+        Some(id) => Some(id),
+        None => agencies::table
+            .filter(agencies::code.eq(code))
+            .select(agencies::unit_id)
+            .first(conn)
+            .optional()?,
+    };
+    let Some(first) = holder else {
+        return Ok(None);
+    };
+    let mut chain: Vec<Unit> = Vec::new();
+    let mut next = Some(id_of(&first));
+    while let Some(id) = next {
+        // A chain longer than any real one, or a circle: stop where it is.
+        if chain.len() > 16 || chain.iter().any(|u| u.id == id) {
+            break;
+        }
+        let Some(unit) = get(conn, id)? else { break };
+        next = super::model::hands_on(&unit, on);
+        chain.push(unit);
+    }
+    Ok(Some(chain))
+}

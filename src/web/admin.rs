@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
-use chrono::NaiveDate;
 use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -153,8 +152,9 @@ async fn accounts(req: HttpRequest, user: WebUser, q: web::Query<AccountsQuery>)
 pub struct PlanForm {
     #[serde(default)]
     name: String,
+    /// As typed (dd/mm/yyyy).
     #[serde(default, deserialize_with = "super::desk::empty_none")]
-    effective_from: Option<NaiveDate>,
+    effective_from: Option<String>,
     #[serde(default)]
     retire: Vec<Uuid>,
     #[serde(default, deserialize_with = "super::desk::empty_none")]
@@ -193,7 +193,9 @@ fn plan_page(
                 (csrf_field(user))
                 label { "Căn cứ (tên nghị quyết, quyết định)"
                     input name="name" value=(form.name) required maxlength="300" placeholder="Nghị quyết 1683/NQ-UBTVQH15"; }
-                label { "Có hiệu lực từ ngày" input type="date" name="effective_from" value=[form.effective_from] required; }
+                label { "Có hiệu lực từ ngày (ngày/tháng/năm)"
+                    input name="effective_from" required placeholder="ngày/tháng/năm" inputmode="numeric" autocomplete="off"
+                        value=[form.effective_from.as_deref().map(|v| super::reports::parse_date(v).map_or_else(|| v.to_owned(), date))]; }
                 fieldset {
                     legend { "Các đơn vị thôi tồn tại" }
                     div.tree { @for u in &current {
@@ -254,9 +256,16 @@ async fn reorganise(req: HttpRequest, posted: Posted<PlanForm>) -> WebResult {
         let status = actix_web::ResponseError::status_code(&e);
         Ok(page(status, plan_page(&user, &all, form, None, Some(&e))))
     };
-    let Some(effective_from) = form.effective_from else {
+    let Some(effective_from) = form
+        .effective_from
+        .as_deref()
+        .and_then(super::reports::parse_date)
+    else {
         return fail(
-            AppError::invalid("effective_from", "chọn ngày có hiệu lực"),
+            AppError::invalid(
+                "effective_from",
+                "Nhập ngày có hiệu lực theo dạng ngày/tháng/năm, ví dụ 01/07/2025",
+            ),
             &form,
         );
     };

@@ -352,7 +352,9 @@ struct Around {
     names: view::Names,
     procedure: std::sync::Arc<VersionContents>,
     documents: Vec<crate::dossiers::documents::Document>,
-    staff: Vec<(Uuid, String, Role)>,
+    /// Who may be named for the next step, per action (`assign`, `advance`): the staff of
+    /// the unit that takes it, which for an advance may be another level's.
+    staff: Vec<(Action, Vec<(Uuid, String, Role)>)>,
 }
 
 async fn render_dossier(
@@ -375,10 +377,13 @@ async fn render_dossier(
         .filter_map(|e| e.actor_id)
         .chain(d.assignee_id)
         .collect();
-    let wants_staff = d
+    let picks: Vec<Action> = d
         .allowed_actions
         .iter()
-        .any(|a| matches!(a, Action::Assign | Action::Advance));
+        .copied()
+        .filter(|a| matches!(a, Action::Assign | Action::Advance))
+        .collect();
+    let (caller, at) = (user.caller.clone(), state.now());
     let versions = state.versions.clone();
     let around = state
         .db
@@ -386,11 +391,12 @@ async fn render_dossier(
             let names = view::names(c, units, [], actors)?;
             let procedure = versions.get(c, version)?;
             let documents = crate::dossiers::documents::list(c, id)?;
-            let staff = if wants_staff {
-                crate::accounts::store::staff_of(c, holder)?
-            } else {
-                Vec::new()
-            };
+            let mut staff = Vec::new();
+            for a in picks {
+                let unit = crate::dossiers::service::next_step_unit(c, &caller, id, a, at)?
+                    .map_or(holder, |(u, _)| u);
+                staff.push((a, crate::accounts::store::staff_of(c, unit)?));
+            }
             Ok(Around {
                 names,
                 procedure,
@@ -509,7 +515,7 @@ async fn render_dossier(
                 h2 { "Xử lý" }
                 @for a in &d.allowed_actions {
                     @let kept = failed.as_ref().filter(|f| f.action == *a).map(|f| &f.form);
-                    (action_form(user, d, *a, &around.staff, kept))
+                    (action_form(user, d, *a, around.staff.iter().find(|(x, _)| x == a).map_or(&[][..], |(_, s)| s), kept))
                 }
             }
         }
@@ -662,8 +668,9 @@ fn action_form(
                     select name="return_channel" { option value="desk" { "Tại quầy" } option value="post" { "Bưu chính" } option value="electronic" { "Điện tử" } } }
             }
             @if a == Action::Apologise {
-                label { "Ngày hẹn trả mới"
-                    input type="datetime-local" name="new_due_at" required value=[kept.and_then(|k| k.new_due_at.clone())]; }
+                label { "Ngày hẹn trả mới (ngày/tháng/năm giờ:phút)"
+                    input name="new_due_at" required placeholder="ngày/tháng/năm giờ:phút" inputmode="numeric" autocomplete="off"
+                        value=[kept.and_then(|k| k.new_due_at.clone())]; }
             }
             @if a.needs_note() || matches!(a, Action::Advance | Action::SubmitForApproval | Action::Approve) {
                 label { (note_label)
@@ -706,11 +713,19 @@ where
     }
 }
 
-/// A local `datetime-local` value as an instant.
+/// A local date and time typed as dd/mm/yyyy HH:MM (as the client shows them, whatever the
+/// browser's language), or as `datetime-local` sends it, as an instant.
 fn local_instant(field: &str, s: &str) -> Result<DateTime<Utc>, AppError> {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+    let s = s.trim();
+    chrono::NaiveDateTime::parse_from_str(s, "%d/%m/%Y %H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M"))
         .map(crate::calendar::model::to_utc)
-        .map_err(|_| AppError::invalid(field, "phải là ngày giờ, ví dụ 2025-02-05T08:00"))
+        .map_err(|_| {
+            AppError::invalid(
+                field,
+                "Nhập ngày giờ theo dạng ngày/tháng/năm giờ:phút, ví dụ 05/02/2026 08:00",
+            )
+        })
 }
 
 async fn act(

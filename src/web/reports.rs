@@ -408,6 +408,7 @@ async fn dashboard(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) 
                 &caller,
                 OverdueQuery {
                     unit: Some(u),
+                    by: None,
                     page: Some(1),
                     per_page: Some(20),
                 },
