@@ -354,8 +354,11 @@ struct Around {
     documents: Vec<crate::dossiers::documents::Document>,
     /// Who may be named for the next step, per action (`assign`, `advance`): the staff of
     /// the unit that takes it, which for an advance may be another level's.
-    staff: Vec<(Action, Vec<(Uuid, String, Role)>)>,
+    staff: Vec<(Action, Vec<StaffMember>)>,
 }
+
+/// A staff member to pick: id, name, role.
+type StaffMember = (Uuid, String, Role);
 
 async fn render_dossier(
     state: &AppState,
