@@ -948,3 +948,54 @@ async fn metrics_are_served_to_the_scraper_by_route_template_only() {
         assert!(after.contains(name), "{name} missing: {after}");
     }
 }
+
+/// An online filing the applicant brings on paper: the desk records the originals and copies
+/// when it receives it, and the receipt lists them; counts naming a document the filing does
+/// not have, or given to another action, are refused naming the field.
+#[tokio::test]
+async fn the_desk_records_paper_counts_when_it_receives_an_online_filing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let (status, d) = file(&app, &w, None).await;
+    assert_eq!(status, 201, "{d}");
+    let id = d["id"].as_str().unwrap().to_owned();
+    let receive = |body: Value| {
+        let (app, clerk, id) = (&app, &w.clerk, &id);
+        async move {
+            app.post(&format!("/api/v1/dossiers/{id}/receive"), Some(clerk), body)
+                .await
+        }
+    };
+    let bad =
+        receive(json!({"document_quantities": [{"index": 5, "originals": 1, "copies": 0}]})).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.body["errors"][0]["field"], "document_quantities[0]");
+    let r = receive(json!({"document_quantities": [
+        {"index": 0, "originals": 1, "copies": 0},
+        {"index": 1, "originals": 0, "copies": 3}
+    ]}))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["document_quantities"][1]["copies"], 3);
+    let receipt = app
+        .get(
+            &format!("/api/v1/dossiers/{id}/forms/receipt"),
+            Some(&w.clerk),
+        )
+        .await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    assert_eq!(
+        receipt.body["quantities"],
+        json!(["01 bản chính", "03 bản sao"])
+    );
+    // Counts belong to the reception only.
+    let later = app
+        .post(
+            &format!("/api/v1/dossiers/{id}/assign"),
+            Some(&w.clerk),
+            json!({"document_quantities": [{"index": 0, "originals": 2, "copies": 0}]}),
+        )
+        .await;
+    assert_eq!(later.status, 422, "{}", later.body);
+    assert_eq!(later.body["errors"][0]["field"], "document_quantities");
+}

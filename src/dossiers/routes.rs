@@ -546,6 +546,10 @@ pub struct ActionBody {
     pub return_channel: Option<ReturnChannel>,
     /// `apologise`: the new appointment (Mẫu 04).
     pub new_due_at: Option<DateTime<Utc>>,
+    /// `receive`: the originals and copies of each document the applicant handed in on paper
+    /// (an online filing brought to the desk; each names one of the dossier's documents).
+    #[serde(default)]
+    pub document_quantities: Vec<store::DocumentQuantity>,
 }
 
 /// Takes `action` on the dossier (every transition route, and the web client).
@@ -577,6 +581,7 @@ pub async fn act(
                 amount_vnd: body.amount_vnd,
                 return_channel: body.return_channel,
                 new_due_at: body.new_due_at,
+                document_quantities: &body.document_quantities,
             };
             let row = service::transition(c, &cal, &caller, id, request, now)?;
             service::view_row(c, &cal, &caller, &row, now)

@@ -579,6 +579,9 @@ pub struct Act<'a> {
     pub return_channel: Option<ReturnChannel>,
     /// `apologise`: the new appointment.
     pub new_due_at: Option<DateTime<Utc>>,
+    /// `receive`: the originals and copies of each document the applicant brought to the
+    /// desk (an online filing's paper, Mẫu 01's Số lượng).
+    pub document_quantities: &'a [super::store::DocumentQuantity],
 }
 
 #[derive(
@@ -821,6 +824,12 @@ pub fn transition<L: Ledger + ?Sized>(
             "a reason is required for this action",
         ));
     }
+    if !act.document_quantities.is_empty() && action != Action::Receive {
+        return Err(AppError::invalid(
+            "document_quantities",
+            "paper counts are recorded when the desk receives the dossier",
+        ));
+    }
     let a = allowance(&p, Channel::parse(&row.channel))?;
     let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
     let clock = || Clock {
@@ -857,6 +866,14 @@ pub fn transition<L: Ledger + ?Sized>(
     let changes = match action {
         Action::Receive => {
             check_mandatory(&p, &row.document_positions())?;
+            let mut v = Validator::new();
+            check_quantities(&mut v, &row.document_positions(), act.document_quantities);
+            v.finish()?;
+            let document_quantities = if act.document_quantities.is_empty() {
+                None
+            } else {
+                Some(serde_json::to_string(act.document_quantities).map_err(AppError::internal)?)
+            };
             let started = Clock::start(cal, at, a)
                 .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
             Changes {
@@ -868,6 +885,7 @@ pub fn transition<L: Ledger + ?Sized>(
                 current_step: Some(0),
                 step_started_at: Some(naive),
                 step_due_at: step_deadline(cal, &p, 0, at, a)?,
+                document_quantities,
                 ..Changes::default()
             }
         }

@@ -580,6 +580,8 @@ pub struct Changes {
     pub paid_at: Option<NaiveDateTime>,
     pub new_appointment_at: Option<NaiveDateTime>,
     pub return_channel: Option<&'static str>,
+    /// The paper counts the desk recorded when it received an online filing (JSON).
+    pub document_quantities: Option<String>,
 }
 
 /// The row as it will be after `ch` at `at`: one version on.
@@ -599,6 +601,9 @@ pub fn next_row(row: &DossierRow, ch: Changes, at: NaiveDateTime) -> DossierRow 
         .or_else(|| row.outcome.clone());
     next.returned_at = ch.returned_at.or(row.returned_at);
     next.current_step = ch.current_step.or(row.current_step);
+    next.document_quantities = ch
+        .document_quantities
+        .or_else(|| row.document_quantities.clone());
     if let Some(a) = ch.assignee_id {
         next.assignee_id = a.map(|u| u.to_string());
     }
@@ -715,6 +720,7 @@ fn update_row(conn: &mut DbConn, expected: i32, next: &DossierRow) -> AppResult<
         dossiers::fee_vnd.eq(next.fee_vnd),
         dossiers::new_appointment_at.eq(next.new_appointment_at),
         dossiers::return_channel.eq(&next.return_channel),
+        dossiers::document_quantities.eq(&next.document_quantities),
         dossiers::updated_at.eq(next.updated_at),
     ))
     .execute(conn)?)
@@ -783,6 +789,8 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ApplyPg<'_> {
         out.push_bind_param::<Nullable<Timestamp>, _>(&n.new_appointment_at)?;
         out.push_sql(", return_channel = ");
         out.push_bind_param::<Nullable<Text>, _>(&n.return_channel)?;
+        out.push_sql(", document_quantities = ");
+        out.push_bind_param::<Nullable<Text>, _>(&n.document_quantities)?;
         out.push_sql(", updated_at = ");
         out.push_bind_param::<Timestamp, _>(&n.updated_at)?;
         out.push_sql(" WHERE id = ");

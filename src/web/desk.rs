@@ -518,7 +518,7 @@ async fn render_dossier(
                 h2 { "Xử lý" }
                 @for a in &d.allowed_actions {
                     @let kept = failed.as_ref().filter(|f| f.action == *a).map(|f| &f.form);
-                    (action_form(user, d, *a, around.staff.iter().find(|(x, _)| x == a).map_or(&[][..], |(_, s)| s), kept))
+                    (action_form(user, d, *a, around.staff.iter().find(|(x, _)| x == a).map_or(&[][..], |(_, s)| s), &around.procedure.required_documents, kept))
                 }
             }
         }
@@ -629,6 +629,7 @@ fn action_form(
     d: &Dossier,
     a: Action,
     staff: &[(Uuid, String, Role)],
+    required: &[crate::catalogue::model::RequiredDocument],
     kept: Option<&ActForm>,
 ) -> Markup {
     let note = kept.and_then(|k| k.note.clone()).unwrap_or_default();
@@ -661,6 +662,25 @@ fn action_form(
             @if a == Action::RequestPayment {
                 label { "Số tiền (đồng; để trống: theo mức phí công bố)"
                     input type="number" name="amount_vnd" min="0" step="1000" value=[kept.and_then(|k| k.amount_vnd)]; }
+            }
+            // Receiving an online filing: the paper the applicant brought, for Mẫu 01.
+            @if a == Action::Receive && !d.documents.is_empty() {
+                fieldset.quantities {
+                    legend { "Số lượng giấy tờ nhận tại quầy (để 0 nếu người nộp không mang bản giấy)" }
+                    @for (k, i) in d.documents.iter().enumerate() {
+                        @let name = required.get(*i as usize).map_or("", |r| r.name.as_str());
+                        div.document {
+                            input type="hidden" name="q_index" value=(i);
+                            span.name { (name) }
+                            span.qty {
+                                label { "Bản chính " input type="number" name="originals" min="0" max="99"
+                                    value=(kept.and_then(|f| f.originals.get(k).cloned()).unwrap_or_else(|| "0".to_owned())); }
+                                label { "Bản sao " input type="number" name="copies" min="0" max="99"
+                                    value=(kept.and_then(|f| f.copies.get(k).cloned()).unwrap_or_else(|| "0".to_owned())); }
+                            }
+                        }
+                    }
+                }
             }
             @if a == Action::Pay {
                 label { "Hình thức nộp"
@@ -697,9 +717,46 @@ pub struct ActForm {
     payment_channel: Option<PaymentChannel>,
     #[serde(default)]
     return_channel: Option<ReturnChannel>,
-    /// `2025-02-05T08:00`, local time.
+    /// `05/02/2025 08:00`, local time.
     #[serde(default, deserialize_with = "empty_none")]
     new_due_at: Option<String>,
+    /// `receive`: per document of the dossier (its position), the originals and copies.
+    #[serde(default)]
+    q_index: Vec<u32>,
+    #[serde(default)]
+    originals: Vec<String>,
+    #[serde(default)]
+    copies: Vec<String>,
+}
+
+impl ActForm {
+    /// The paper counts typed at reception, a field at fault named as the API names it.
+    fn quantities(&self) -> Result<Vec<crate::dossiers::store::DocumentQuantity>, AppError> {
+        let count = |list: &[String], i: usize, default: u8| -> Result<u8, AppError> {
+            match list.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                None => Ok(default),
+                Some(v) => v.parse::<u8>().map_err(|_| {
+                    AppError::invalid(
+                        format!("document_quantities[{i}]"),
+                        "Nhập số bản chính và bản sao từ 0 đến 99",
+                    )
+                }),
+            }
+        };
+        // A document with no paper (left at 0 and 0) is not counted.
+        let mut out = Vec::new();
+        for (i, index) in self.q_index.iter().enumerate() {
+            let q = crate::dossiers::store::DocumentQuantity {
+                index: *index,
+                originals: count(&self.originals, i, 0)?,
+                copies: count(&self.copies, i, 0)?,
+            };
+            if q.originals > 0 || q.copies > 0 {
+                out.push(q);
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// An empty form field is an absent one.
@@ -763,6 +820,25 @@ async fn act(
         },
         None => None,
     };
+    let document_quantities = match (action, form.quantities()) {
+        (Action::Receive, Ok(q)) => q,
+        (Action::Receive, Err(e)) => {
+            let failed = Failed {
+                action,
+                error: e,
+                form,
+            };
+            return render_dossier(
+                &state,
+                &user,
+                id,
+                Some(failed),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        _ => Vec::new(),
+    };
     let body = ActionBody {
         expected_version: form.expected_version,
         note: form.note.clone(),
@@ -771,6 +847,7 @@ async fn act(
         amount_vnd: form.amount_vnd,
         return_channel: form.return_channel,
         new_due_at,
+        document_quantities,
     };
     match api::act(&state, user.caller.clone(), id, action, body).await {
         Ok(_) => Ok(see_other(&format!("/ho-so/{id}"))),
