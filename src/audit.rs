@@ -99,7 +99,7 @@ pub struct AccessQuery {
     pub dossier_id: Option<Uuid>,
     /// The records of this account.
     pub actor_id: Option<Uuid>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,

@@ -995,6 +995,27 @@ async fn bad_input_on_every_route_is_a_4xx_problem() {
         ),
         case(
             "get",
+            "/api/v1/agencies/{code}",
+            "/api/v1/agencies/H55",
+            None,
+            422,
+        ),
+        case(
+            "get",
+            "/api/v1/agencies/{code}",
+            "/api/v1/agencies/000.00.00.H55?on=31-12-2025",
+            None,
+            400,
+        ),
+        case(
+            "get",
+            "/api/v1/agencies/{code}",
+            "/api/v1/agencies/000.00.00.Z99",
+            None,
+            404,
+        ),
+        case(
+            "get",
             "/api/v1/track/{code}",
             "/api/v1/track/not%20a%20code!",
             None,

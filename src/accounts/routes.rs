@@ -36,6 +36,7 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Js
 #[serde(deny_unknown_fields)]
 pub struct RegisterCitizen {
     /// 12-digit personal ID number (số định danh cá nhân); or give `tax_code` for an organisation.
+    #[schema(pattern = r"^[0-9]{12}$")]
     pub citizen_id: Option<String>,
     /// An organisation's tax code (mã số thuế): 10 digits, or 10-3 for a branch.
     pub tax_code: Option<String>,
@@ -172,7 +173,7 @@ pub struct UserListQuery {
     pub disabled: Option<bool>,
     /// Words in the user name or full name, ignoring diacritics.
     pub q: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -500,7 +501,7 @@ pub struct StaffMember {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StaffQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,

@@ -22,7 +22,7 @@ pub struct DaysQuery {
     /// Only this year.
     #[param(minimum = 1900, maximum = 2200)]
     pub year: Option<i32>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,

@@ -111,13 +111,15 @@ pub struct Step {
 #[serde(deny_unknown_fields)]
 pub struct ProcedureSpec {
     /// National code, e.g. `1.001193`.
+    #[schema(pattern = r"^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 1000)]
     pub name: String,
     /// Lĩnh vực, e.g. "Hộ tịch".
     #[schema(min_length = 1, max_length = 200)]
     pub field: String,
-    /// The levels that handle it.
+    /// The levels that handle it (at least one).
+    #[schema(min_items = 1)]
     pub levels: Vec<Level>,
     /// The agency that resolves it, e.g. "Ủy ban nhân dân cấp xã".
     #[schema(min_length = 1, max_length = 300)]
@@ -138,6 +140,8 @@ pub struct ProcedureSpec {
     pub online_level: OnlineLevel,
     #[serde(default)]
     pub supplement_policy: SupplementPolicy,
+    /// The workflow: 1 to 30 steps.
+    #[schema(min_items = 1, max_items = 30)]
     pub steps: Vec<Step>,
     /// Where the record came from (for imported procedures).
     pub source: Option<String>,

@@ -28,7 +28,7 @@ pub struct ProcedureListQuery {
     pub online_level: Option<OnlineLevel>,
     /// Include deactivated procedures (administrators only).
     pub include_inactive: Option<bool>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -91,7 +91,7 @@ pub async fn list_procedures(
 #[serde(deny_unknown_fields)]
 pub struct VersionQuery {
     /// A version number; default the current version.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 2147483647)]
     pub version: Option<i32>,
 }
 
@@ -106,7 +106,7 @@ fn check_code(code: &str) -> AppResult<()> {
 }
 
 /// A procedure with its steps: the current version, or `?version=N`.
-#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code, e.g. 1.001193"), VersionQuery),
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code, e.g. 1.001193", pattern = r"^[A-Za-z0-9._-]{1,32}$"), VersionQuery),
     responses((status = 200, body = ProcedureDetail)))]
 #[get("/procedures/{code}")]
 pub async fn get_procedure(
@@ -125,8 +125,8 @@ pub async fn get_procedure(
     Ok(web::Json(detail))
 }
 
-#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
-    params(PageParams), responses((status = 200, body = Page<VersionInfo>)))]
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code", pattern = r"^[A-Za-z0-9._-]{1,32}$"), PageParams),
+    responses((status = 200, body = Page<VersionInfo>)))]
 #[get("/procedures/{code}/versions")]
 pub async fn list_versions(
     state: web::Data<AppState>,
@@ -190,7 +190,7 @@ pub async fn create_procedure(
 }
 
 /// Makes a new current version; the body's `code` must be the path's.
-#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code", pattern = r"^[A-Za-z0-9._-]{1,32}$")),
     request_body = ProcedureSpec, security(("bearer" = [])), responses((status = 201, body = ProcedureDetail)))]
 #[post("/procedures/{code}/versions")]
 pub async fn create_version(
@@ -217,7 +217,7 @@ pub async fn create_version(
 }
 
 /// Withdraws a procedure from the public catalogue (existing dossiers keep it).
-#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code", pattern = r"^[A-Za-z0-9._-]{1,32}$")),
     security(("bearer" = [])), responses((status = 200, body = ProcedureDetail)))]
 #[post("/procedures/{code}/deactivate")]
 pub async fn deactivate_procedure(
@@ -228,7 +228,7 @@ pub async fn deactivate_procedure(
     set_active(state, caller, code.into_inner(), false).await
 }
 
-#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code")),
+#[utoipa::path(tag = "procedures", params(("code" = String, Path, description = "National code", pattern = r"^[A-Za-z0-9._-]{1,32}$")),
     security(("bearer" = [])), responses((status = 200, body = ProcedureDetail)))]
 #[post("/procedures/{code}/activate")]
 pub async fn activate_procedure(

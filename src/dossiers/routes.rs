@@ -66,7 +66,7 @@ fn idempotency_key(req: &HttpRequest) -> AppResult<Option<String>> {
 /// A citizen files a dossier online. With an `Idempotency-Key` header, repeating the request
 /// returns the dossier the first one created (200) instead of filing twice.
 #[utoipa::path(tag = "dossiers", request_body = FileDossier, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe: 1–100 visible ASCII characters", pattern = r"^[!-~]{1,100}$")),
     responses((status = 201, body = Dossier), (status = 200, description = "Already filed with this key", body = Dossier)))]
 #[post("/dossiers")]
 pub async fn file_dossier(
@@ -121,6 +121,7 @@ pub struct ApplicantInput {
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 12-digit personal ID number, if shown.
+    #[schema(pattern = r"^[0-9]{12}$")]
     pub citizen_id: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -233,11 +234,13 @@ impl TryFrom<String> for StateFilter {
 pub struct QueueQuery {
     /// Only dossiers in this state, or `all`; by default every dossier not yet final
     /// (returned, rejected, withdrawn or stopped ones are left out).
-    #[param(value_type = Option<String>, example = "in_progress")]
+    #[param(value_type = Option<String>, example = "in_progress",
+        pattern = "^(submitted|received|in_progress|supplement_requested|awaiting_payment|awaiting_approval|resolved|returned|rejected|withdrawn|stopped|all)$")]
     pub state: Option<StateFilter>,
     /// Only dossiers past their due date now.
     pub overdue: Option<bool>,
     /// `me`: only dossiers assigned to the caller.
+    #[param(pattern = "^me$")]
     pub assignee: Option<String>,
     /// Only dossiers held by this unit (within the caller's scope).
     pub unit_id: Option<Uuid>,
@@ -254,7 +257,7 @@ pub struct QueueQuery {
     /// now (not those already overdue).
     #[param(minimum = 1, maximum = 30)]
     pub due_within_days: Option<u32>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -433,7 +436,7 @@ fn queue_reach(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MineQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -532,6 +535,7 @@ pub(crate) async fn audited(
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     /// The `version` the caller acted on; a different current version is a 409.
+    #[schema(minimum = 1, maximum = 2147483647)]
     pub expected_version: Option<i32>,
     /// Reasons (required to reject, withdraw, deny, stop, request a supplement, apologise).
     pub note: Option<String>,
@@ -541,6 +545,7 @@ pub struct ActionBody {
     pub payment_channel: Option<PaymentChannel>,
     /// `request_payment`: the amount asked, in đồng (default: the sum of the procedure's
     /// published fee amounts; required when it publishes none).
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
     pub amount_vnd: Option<i64>,
     /// `return_result`: `desk`, `post` or `electronic` (default `desk`).
     pub return_channel: Option<ReturnChannel>,
@@ -904,7 +909,7 @@ pub struct Tracking {
 }
 
 /// Follow a dossier by its receipt code. Rate-limited per address.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path, description = "Receipt code")),
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path, description = "Receipt code", pattern = r"^[A-Za-z0-9.-]{1,64}$")),
     responses((status = 200, body = Tracking),
         (status = 429, description = "Too many look-ups from this address", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/track/{code}")]

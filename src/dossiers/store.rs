@@ -142,10 +142,11 @@ impl DossierRow {
 #[serde(deny_unknown_fields)]
 pub struct DocumentQuantity {
     /// The document's position in the procedure's required documents (one of `documents`).
+    #[schema(minimum = 0, maximum = 4294967295_i64)]
     pub index: u32,
-    #[schema(maximum = 99)]
+    #[schema(minimum = 0, maximum = 99)]
     pub originals: u8,
-    #[schema(maximum = 99)]
+    #[schema(minimum = 0, maximum = 99)]
     pub copies: u8,
 }
 

@@ -391,7 +391,7 @@ pub struct OverdueQuery {
     /// `resolving` (default: the dossiers held in the subtree) or `receiving` (those its desks
     /// received).
     pub by: Option<crate::dossiers::store::Basis>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,

@@ -29,7 +29,7 @@ pub struct UnitListQuery {
     pub code: Option<String>,
     /// Words to find in the code or name, ignoring case and diacritics (`cho don` finds `Chợ Đồn`).
     pub q: Option<String>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -90,7 +90,7 @@ pub async fn get_unit(
 pub struct ValidOnQuery {
     /// Only units that exist on this date.
     pub valid_on: Option<NaiveDate>,
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
@@ -153,12 +153,15 @@ pub async fn unit_ancestors(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnit {
+    /// GSO code or a local code: 1–20 letters, digits, '.', '-'.
+    #[schema(pattern = r"^[A-Za-z0-9.-]{1,20}$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: UnitKind,
     /// `null` for a root (a province); an administrator of a unit can only add under it.
     pub parent_id: Option<Uuid>,
+    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
     pub agency_code: Option<String>,
     /// Default: today.
     pub valid_from: Option<NaiveDate>,
@@ -253,12 +256,14 @@ pub async fn create_unit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnit {
+    #[schema(pattern = r"^[A-Za-z0-9.-]{1,20}$")]
     pub code: Option<String>,
     #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub kind: Option<UnitKind>,
     /// Move the unit (and its subtree) under another unit.
     pub parent_id: Option<Uuid>,
+    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
     pub agency_code: Option<String>,
     pub valid_from: Option<NaiveDate>,
 }
@@ -393,7 +398,7 @@ pub struct ResolvedAgency {
 /// names on a day, through the successors of the units retired by then: an identifier of a
 /// unit retired in 2025 resolves to the unit that took it over. 404 when no unit in the
 /// caller's scope ever held it.
-#[utoipa::path(tag = "units", params(("code" = String, Path, description = "The identifier, e.g. 000.00.00.H55"), AgencyLookup), security(("bearer" = [])),
+#[utoipa::path(tag = "units", params(("code" = String, Path, description = "The identifier, e.g. 000.00.00.H55", pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$"), AgencyLookup), security(("bearer" = [])),
     responses((status = 200, body = ResolvedAgency)))]
 #[get("/agencies/{code}")]
 pub async fn resolve_agency(
@@ -461,6 +466,7 @@ pub async fn list_agencies(
 #[serde(deny_unknown_fields)]
 pub struct CreateAgency {
     /// Electronic identifier, e.g. `000.00.00.H55`.
+    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 200)]
     pub name: String,
