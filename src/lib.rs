@@ -19,6 +19,7 @@ pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod ops;
+pub mod seed;
 pub mod simulate;
 pub mod stats;
 pub mod telemetry;

@@ -379,7 +379,7 @@ pub struct National {
     pub transitions: usize,
 }
 
-/// The whole country at scale: `count` model provinces (`demo::load_model_provinces`,
+/// The whole country at scale: `count` model provinces (`seed::load_model_provinces`,
 /// created if missing) share `o.dossiers` evenly, each filled by `run` with its own seed
 /// (`o.province` is not used), `workers` provinces at a time on their own connections (the
 /// provinces share no rows, so their writes do not wait on each other; each worker's
@@ -393,13 +393,13 @@ pub fn national(
     progress: &(dyn Fn(usize) + Sync),
 ) -> AppResult<National> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    if o.from < crate::demo::model_from() {
+    if o.from < crate::seed::model_from() {
         return Err(AppError::invalid(
             "from",
-            format!("model provinces exist from {}", crate::demo::model_from()),
+            format!("model provinces exist from {}", crate::seed::model_from()),
         ));
     }
-    let codes = db.write_blocking(|c| crate::demo::load_model_provinces(c, count.max(1)))?;
+    let codes = db.write_blocking(|c| crate::seed::load_model_provinces(c, count.max(1)))?;
     let seed = |i: usize| o.seed.wrapping_add(i as u64 * 7919);
     // Prepared one after another: they share the simulated citizen, made by the first.
     let prepared = codes

@@ -119,7 +119,7 @@ pub(crate) struct Offered {
 
 /// The procedures with a published processing time (others cannot take dossiers).
 pub(crate) fn offered() -> AppResult<Vec<Offered>> {
-    Ok(import::parse(crate::demo::PROCEDURES)?
+    Ok(import::parse(crate::seed::PROCEDURES)?
         .into_iter()
         .filter(|s| s.processing_days.is_some())
         .map(|s| Offered {
@@ -446,15 +446,15 @@ impl Province {
     /// missing, staff for every desk, the popularity of the procedures (seeded).
     pub fn prepare(db: &Db, code: &str, on: NaiveDate, seed: u64) -> AppResult<Province> {
         let (unit, citizen, desks) = db.write_blocking(|c| {
-            crate::demo::load_units(c)?;
+            crate::seed::load_units(c)?;
             if crate::catalogue::store::count(c)? == 0 {
-                import::store_all(c, &import::parse(crate::demo::PROCEDURES)?)?;
+                import::store_all(c, &import::parse(crate::seed::PROCEDURES)?)?;
             }
             let unit = crate::units::store::find_by_code(c, code, on)?
                 .filter(|u| u.parent_id.is_none())
                 .ok_or_else(|| AppError::invalid("province", "no province with that code then"))?;
             let hash = unknown_password_hash()?;
-            let citizen = crate::demo::simulated_citizen(c, &hash)?;
+            let citizen = crate::seed::simulated_citizen(c, &hash)?;
             let desks = desks_by_level(c, &unit, on, &hash)?;
             Ok((unit, citizen, desks))
         })?;
