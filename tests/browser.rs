@@ -32,8 +32,9 @@ impl Drop for Driver {
 }
 
 fn find_program(env: &str, names: &[&str]) -> Option<String> {
+    // A path given that names no file is a missing program (as on a machine without it).
     if let Ok(p) = std::env::var(env) {
-        return Some(p);
+        return std::path::Path::new(&p).is_file().then_some(p);
     }
     let path = std::env::var("PATH").unwrap_or_default();
     for name in names {
@@ -53,7 +54,7 @@ apt-get install -y chromium chromium-driver (or set CHROMIUM and CHROMEDRIVER to
 impl Driver {
     /// chromedriver, or `None` (the journeys skipped, said in one line) where chromium or
     /// chromedriver is missing and `MOTCUA_REQUIRE_BROWSER` is not set.
-    async fn start(journeys: &str) -> Option<Driver> {
+    async fn start() -> Option<Driver> {
         let found = (
             find_program("CHROMEDRIVER", &["chromedriver"]),
             find_program("CHROMIUM", &["chromium", "chromium-browser"]),
@@ -62,9 +63,13 @@ impl Driver {
             if std::env::var_os("MOTCUA_REQUIRE_BROWSER").is_some_and(|v| v != "0") {
                 panic!("{MISSING}");
             }
-            // Straight to the terminal: the test harness keeps a passing test's prints.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipped: {journeys}: {MISSING}");
+            // Straight to the terminal (the test harness keeps a passing test's prints), once
+            // for all the journeys.
+            static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "skipped: {MISSING}");
+            }
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -311,7 +316,7 @@ async fn code_on_page(p: &Person) -> String {
 
 #[tokio::test]
 async fn the_client_in_a_real_browser() {
-    let Some(driver) = Driver::start("the_client_in_a_real_browser").await else {
+    let Some(driver) = Driver::start().await else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -669,7 +674,7 @@ async fn dossier_state(app: &TestApp, token: &str, page: &str) -> (String, i64) 
 /// one dossier and both posts land on it.
 #[tokio::test]
 async fn a_form_survives_a_lost_session_and_acts_once() {
-    let Some(driver) = Driver::start("a_form_survives_a_lost_session_and_acts_once").await else {
+    let Some(driver) = Driver::start().await else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -838,8 +843,7 @@ async fn scrolls_sideways(p: &Person) -> bool {
 /// staff pages at 1024×768, the citizen's at 360 px wide.
 #[tokio::test]
 async fn every_page_passes_wcag_21_aa_and_fits_the_screen() {
-    let Some(driver) = Driver::start("every_page_passes_wcag_21_aa_and_fits_the_screen").await
-    else {
+    let Some(driver) = Driver::start().await else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -1015,9 +1019,7 @@ async fn tab_to(p: &Person, want: &str) {
 /// a bad report filter comes back on the same form, under the signed-in header.
 #[tokio::test]
 async fn an_intake_by_keyboard_and_errors_that_lead_to_their_fields() {
-    let Some(driver) =
-        Driver::start("an_intake_by_keyboard_and_errors_that_lead_to_their_fields").await
-    else {
+    let Some(driver) = Driver::start().await else {
         return;
     };
     let app = TestApp::spawn().await;
