@@ -208,7 +208,16 @@ fn next_of(req: &HttpRequest) -> String {
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
     } else {
-        "/".to_owned()
+        // A form posted after the session ended: back to the page the form was on (this
+        // site's, as the browser's Referer says), where the page's script restores it.
+        let info = req.connection_info();
+        let origin = format!("{}://{}", info.scheme(), info.host());
+        req.headers()
+            .get(actix_web::http::header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.strip_prefix(origin.as_str()))
+            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+            .map_or_else(|| "/".to_owned(), str::to_owned)
     }
 }
 
