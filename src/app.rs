@@ -1,6 +1,7 @@
-//! The application: shared state, every route (through utoipa-actix-web so a route cannot
-//! exist without its OpenAPI entry), middleware, and the HTTP server that main and the tests
-//! both start.
+//! The top of the service: the router that mounts the JSON API (`crate::api`, through
+//! utoipa-actix-web so a route cannot exist without its OpenAPI entry) and the web client
+//! (`crate::web`), the middleware, the OpenAPI document, and the HTTP server that main and the
+//! tests both start. The state every handler reads lives below, in `crate::state`.
 
 use std::net::TcpListener;
 
@@ -8,257 +9,18 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{get, web, App, HttpMessage, HttpResponse};
-use secrecy::ExposeSecret;
-use serde::Serialize;
+use actix_web::{web, App, HttpMessage, HttpResponse};
 use tracing_actix_web::TracingLogger;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::throttle::AddressThrottle;
-use crate::auth::tokens::TokenKeys;
-use crate::config::{Config, LoginPolicy};
-use crate::db::Db;
-use crate::error::{problem_type, AppError, AppResult, FieldError, Problem};
+use crate::error::{problem_type, FieldError, Problem};
 use crate::http::{self, JsonLimit};
+use crate::state::AppState;
 use crate::telemetry::RequestSpan;
-use crate::{accounts, auth, calendar, catalogue, dossiers, stats, units};
-
-/// What every request handler shares.
-pub struct AppState {
-    pub db: Db,
-    pub tokens: TokenKeys,
-    pub login: LoginPolicy,
-    pub refresh_ttl: chrono::Duration,
-    pub address_throttle: AddressThrottle,
-    pub json_limit: usize,
-    /// See `Config::request_timeout`.
-    pub request_timeout: std::time::Duration,
-    pub head_timeout: std::time::Duration,
-    pub max_connections: usize,
-    pub trust_proxy: bool,
-    /// Public tracking look-ups per address.
-    pub track_limit: AddressThrottle,
-    /// The bearer token `/metrics` asks for (`None`: not served).
-    pub metrics_token: Option<String>,
-    /// Citizen registrations per address.
-    pub register_limit: AddressThrottle,
-    /// The working-day calendar, in memory.
-    pub calendar: crate::calendar::store::CalendarCache,
-    /// The in-memory catalogue that public search reads.
-    pub catalogue: crate::catalogue::index::CatalogueCache,
-    /// What each procedure version holds (versions never change).
-    pub versions: std::sync::Arc<crate::catalogue::versions::VersionCache>,
-    /// Uploaded documents.
-    pub blobs: crate::blobs::BlobStore,
-    /// Whether this instance folds changes into the statistics.
-    pub stats_fold: bool,
-    /// See `Config::clock_offset`, in microseconds (tests move it on).
-    pub clock_offset: std::sync::atomic::AtomicI64,
-    /// What authentication last read of each account.
-    pub standing: crate::auth::standing::StandingCache,
-    /// The key of the web client's CSRF tokens (the JWT secret).
-    pub csrf_key: Vec<u8>,
-}
-
-impl AppState {
-    pub fn new(config: &Config, db: Db) -> AppState {
-        let access_ttl = i64::try_from(config.access_token_ttl.as_secs()).unwrap_or(900);
-        AppState {
-            db,
-            tokens: TokenKeys::new(config.jwt_secret.expose_secret(), access_ttl),
-            login: config.login.clone(),
-            refresh_ttl: chrono::Duration::from_std(config.refresh_token_ttl)
-                .unwrap_or_else(|_| chrono::Duration::days(14)),
-            address_throttle: AddressThrottle::new(
-                config.login.address_lock_after,
-                config.login.lock_for,
-            ),
-            json_limit: config.max_json_bytes,
-            request_timeout: config.request_timeout,
-            head_timeout: config.head_timeout,
-            max_connections: config.max_connections,
-            trust_proxy: config.trust_proxy,
-            track_limit: AddressThrottle::new(120, std::time::Duration::from_secs(60)),
-            metrics_token: config
-                .metrics_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_owned()),
-            register_limit: AddressThrottle::new(
-                config.login.registrations_per_address,
-                std::time::Duration::from_secs(3600),
-            ),
-            calendar: Default::default(),
-            catalogue: Default::default(),
-            versions: Default::default(),
-            blobs: crate::blobs::BlobStore::new(&config.documents_dir, config.max_upload_bytes),
-            stats_fold: config.stats_fold,
-            clock_offset: std::sync::atomic::AtomicI64::new(
-                config.clock_offset.num_microseconds().unwrap_or(0),
-            ),
-            standing: Default::default(),
-            csrf_key: config.jwt_secret.expose_secret().to_owned(),
-        }
-    }
-
-    /// The instant a dossier change happens at (microsecond precision, as stored).
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        let offset = self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
-        crate::dossiers::store::now_instant() + chrono::Duration::microseconds(offset)
-    }
-
-    /// Moves the dossier clock so that it reads `at` now (tests only: see `Config::clock_offset`).
-    pub fn set_clock(&self, at: chrono::DateTime<chrono::Utc>) {
-        let offset = (at - chrono::Utc::now()).num_microseconds().unwrap_or(0);
-        self.clock_offset
-            .store(offset, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    pub status: &'static str,
-    /// `sqlite` or `postgres` (readiness only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database: Option<&'static str>,
-    /// The last day of the last year whose days off are loaded (readiness only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub calendar_until: Option<chrono::NaiveDate>,
-    /// What an operator should know and act on soon (readiness only), e.g. that the published
-    /// calendar ends within 90 days: import the next year (`motcua import-calendar`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-}
-
-/// Warn this long before the published calendar runs out.
-const CALENDAR_WARNING_DAYS: i64 = 90;
-
-/// Liveness: the process answers.
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
-#[get("/health/live")]
-pub async fn live() -> web::Json<Health> {
-    web::Json(Health {
-        status: "ok",
-        database: None,
-        calendar_until: None,
-        warnings: Vec::new(),
-    })
-}
-
-/// Readiness: the database answers; the body warns when the published calendar runs out
-/// within 90 days (still 200: the service works, due dates become provisional).
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
-#[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> AppResult<web::Json<Health>> {
-    state
-        .db
-        .ping()
-        .await
-        .map_err(|_| AppError::Unavailable("the database does not answer".to_owned()))?;
-    let database = match state.db.backend() {
-        crate::db::BackendKind::Sqlite => "sqlite",
-        crate::db::BackendKind::Postgres => "postgres",
-    };
-    let calendars = state.calendar.get(&state.db).await?;
-    let until = calendars.base().covered_until();
-    let today = crate::calendar::model::local_today();
-    let mut warnings = Vec::new();
-    match until {
-        Some(end) if (end - today).num_days() < CALENDAR_WARNING_DAYS => warnings.push(format!(
-            "the working-day calendar ends on {end}: due dates after it count weekdays only and are provisional; import the next year's days off with `motcua import-calendar`"
-        )),
-        None => warnings.push(
-            "the working-day calendar is empty: every due date is provisional; import the days off with `motcua import-calendar`".to_owned(),
-        ),
-        _ => {}
-    }
-    Ok(web::Json(Health {
-        status: "ok",
-        database: Some(database),
-        calendar_until: until,
-        warnings,
-    }))
-}
-
-/// Every route of the service.
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(live).service(ready).service(
-        utoipa_actix_web::scope("/api/v1")
-            .service(auth::routes::login)
-            .service(auth::routes::refresh)
-            .service(auth::routes::logout)
-            .service(accounts::routes::me)
-            .service(accounts::routes::register_citizen)
-            .service(accounts::routes::list_users)
-            .service(accounts::routes::create_user)
-            .service(accounts::routes::get_user)
-            .service(accounts::routes::update_user)
-            .service(accounts::routes::disable_user)
-            .service(accounts::routes::enable_user)
-            .service(accounts::routes::reset_password)
-            .service(accounts::routes::unit_staff)
-            .service(crate::audit::list)
-            .service(units::routes::list_units)
-            .service(units::routes::create_unit)
-            .service(units::routes::get_unit)
-            .service(units::routes::update_unit)
-            .service(units::routes::unit_subtree)
-            .service(units::routes::unit_ancestors)
-            .service(units::routes::retire_unit)
-            .service(units::routes::reorganise)
-            .service(units::routes::list_agencies)
-            .service(units::routes::resolve_agency)
-            .service(units::routes::create_agency)
-            .service(catalogue::routes::list_procedures)
-            .service(catalogue::routes::create_procedure)
-            .service(catalogue::routes::get_procedure)
-            .service(catalogue::routes::list_versions)
-            .service(catalogue::routes::create_version)
-            .service(catalogue::routes::deactivate_procedure)
-            .service(catalogue::routes::activate_procedure)
-            .service(catalogue::routes::get_version)
-            .service(calendar::routes::list_days)
-            .service(calendar::routes::create_day)
-            .service(calendar::routes::delete_day)
-            .service(calendar::routes::due)
-            .service(calendar::routes::working_hours)
-            .service(calendar::routes::set_working_hours)
-            .service(dossiers::routes::work_queue)
-            .service(dossiers::routes::file_dossier)
-            .service(dossiers::routes::intake)
-            .service(dossiers::routes::my_dossiers)
-            .service(dossiers::routes::get_dossier)
-            .service(dossiers::routes::form)
-            .service(dossiers::routes::rate)
-            .service(dossiers::routes::attach_document)
-            .service(dossiers::routes::list_documents)
-            .service(dossiers::routes::document_file)
-            .service(dossiers::routes::receive)
-            .service(dossiers::routes::reject)
-            .service(dossiers::routes::withdraw)
-            .service(dossiers::routes::assign)
-            .service(dossiers::routes::advance)
-            .service(dossiers::routes::request_supplement)
-            .service(dossiers::routes::supplement)
-            .service(dossiers::routes::request_payment)
-            .service(dossiers::routes::pay)
-            .service(dossiers::routes::submit_for_approval)
-            .service(dossiers::routes::approve)
-            .service(dossiers::routes::deny)
-            .service(dossiers::routes::stop)
-            .service(dossiers::routes::return_result)
-            .service(dossiers::routes::apologise)
-            .service(dossiers::routes::track)
-            .service(dossiers::routes::labels)
-            .service(stats::routes::processing_report)
-            .service(stats::routes::rates)
-            .service(stats::routes::overdue),
-    );
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -271,9 +33,9 @@ Every error is `application/problem+json` (RFC 9457) with a stable `type`.",
     components(schemas(
         Problem,
         FieldError,
-        crate::stats::routes::StatsPath,
+        crate::services::stats::StatsPath,
         crate::stats::export::Format,
-        crate::dossiers::routes::FormFormat
+        crate::services::dossiers::FormFormat
     )),
     modifiers(&StandardResponses),
     tags(
@@ -458,7 +220,7 @@ pub fn openapi() -> OpenApiDoc {
     let (_, api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(configure)
+        .configure(crate::api::configure)
         .split_for_parts();
     let mut api = api;
     StandardResponses.modify(&mut api);
@@ -530,12 +292,12 @@ pub fn server(
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(web::QueryConfig::default().error_handler(http::query_error))
             .app_data(web::PathConfig::default().error_handler(http::path_error))
-            .configure(configure)
+            .configure(crate::api::configure)
             .split_for_parts();
         let mut api = api;
         StandardResponses.modify(&mut api);
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api-spec/openapi.json", api))
-            .service(crate::metrics::scrape)
+            .service(crate::api::metrics::scrape)
             .configure(crate::web::configure)
             .default_service(web::to(crate::web::fallback))
             // Innermost: a form's one-time token gets the handler's own answer.

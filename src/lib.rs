@@ -2,6 +2,7 @@
 //! (Một cửa điện tử). See README.md for the map of the code.
 
 pub mod accounts;
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -19,8 +20,11 @@ pub mod http;
 pub mod i18n;
 pub mod metrics;
 pub mod ops;
+pub mod reorganise;
 pub mod seed;
+pub mod services;
 pub mod simulate;
+pub mod state;
 pub mod stats;
 pub mod telemetry;
 pub mod text;
@@ -48,6 +52,6 @@ pub async fn serve(config: Config, db: Db) -> std::io::Result<()> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     tracing::info!(address = %config.bind, backend = config.backend_name(), workers, "motcua listening");
-    let state = actix_web::web::Data::new(app::AppState::new(&config, db));
+    let state = actix_web::web::Data::new(state::AppState::new(&config, db));
     app::server(state, listener, workers)?.await
 }

@@ -413,7 +413,7 @@ fn reorganise(
     name: Option<String>,
     staff: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use motcua::units::reorganise;
+    use motcua::reorganise;
     let staff = if staff == "disable" {
         reorganise::StaffFate::Disable
     } else {

@@ -1,4 +1,4 @@
-//! Metrics in the Prometheus text format, served at `GET /metrics` to a scraper that holds
+//! Metrics in the Prometheus text format, served at `GET /metrics` (`api::metrics`) to a scraper that holds
 //! `MOTCUA_METRICS_TOKEN` (404 to anyone else, and when no token is configured).
 //!
 //! One registry per process (an instance is a process): counters and histograms are updated
@@ -12,14 +12,10 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::{get, web, HttpRequest, HttpResponse};
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     Opts, Registry, TextEncoder,
 };
-
-use crate::app::AppState;
-use crate::error::{AppError, AppResult};
 
 pub struct Metrics {
     registry: Registry,
@@ -223,28 +219,28 @@ pub async fn observe(
     Ok(res.map_into_boxed_body().map_into_left_body())
 }
 
-/// The metrics, for a scraper holding `MOTCUA_METRICS_TOKEN`; 404 otherwise, so that the
-/// endpoint does not show itself to anyone else.
-#[get("/metrics")]
-pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    let Some(expected) = state.metrics_token.as_deref() else {
-        return Err(AppError::NotFound);
-    };
-    let given = crate::auth::caller::bearer(&req).unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        return Err(AppError::NotFound);
-    }
-    let m =
-        metrics().ok_or_else(|| AppError::Unavailable("metrics are not available".to_owned()))?;
-    let pool = state.db.pool_state();
+/// What the pool looks like at a scrape.
+pub struct PoolFigures {
+    pub connections: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// The registry in the text format, after setting the figures read at each scrape: the pool,
+/// the statistics' backlog and (when this instance folds) their lag. `None` when the registry
+/// could not be built.
+pub fn render(
+    pool: PoolFigures,
+    backlog: i64,
+    folding: bool,
+) -> Option<Result<Vec<u8>, prometheus::Error>> {
+    let m = metrics()?;
     m.pool_size.set(i64::from(pool.connections));
-    m.pool_in_use.set(i64::from(
-        pool.connections.saturating_sub(pool.idle_connections),
-    ));
-    m.pool_max.set(i64::from(state.db.pool_max()));
-    let backlog = state.db.read(crate::stats::fast::backlog).await?;
+    m.pool_in_use
+        .set(i64::from(pool.connections.saturating_sub(pool.idle)));
+    m.pool_max.set(i64::from(pool.max));
     m.fold_backlog.set(backlog);
-    if state.stats_fold {
+    if folding {
         let caught_up = m.fold_caught_up_at.load(Ordering::Relaxed);
         let lag = if backlog == 0 || caught_up == 0 {
             0.0
@@ -254,14 +250,15 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> AppResult<H
         m.fold_lag.set(lag);
     }
     let mut out = Vec::new();
-    TextEncoder::new()
-        .encode(&m.registry.gather(), &mut out)
-        .map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type(prometheus::TEXT_FORMAT)
-        .body(out))
+    Some(
+        TextEncoder::new()
+            .encode(&m.registry.gather(), &mut out)
+            .map(|()| out),
+    )
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares a presented token with the expected one in time that does not depend on where
+/// they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

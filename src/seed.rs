@@ -200,15 +200,15 @@ pub const PLAN_2025_NAME: &str =
     "Nghị quyết 1683/NQ-UBTVQH15 (sắp xếp đơn vị hành chính tỉnh Thái Nguyên, 2025)";
 
 /// Applies the 2025 reorganisation through the same operation an administrator uses.
-pub fn apply_plan_2025(conn: &mut DbConn) -> AppResult<crate::units::reorganise::Outcome> {
-    let plan = crate::units::reorganise::plan_from_csv(
+pub fn apply_plan_2025(conn: &mut DbConn) -> AppResult<crate::reorganise::Outcome> {
+    let plan = crate::reorganise::plan_from_csv(
         conn,
         &plan_2025_csv()?,
         two_level_from(),
         PLAN_2025_NAME,
-        crate::units::reorganise::StaffFate::Rehome,
+        crate::reorganise::StaffFate::Rehome,
     )?;
-    crate::units::reorganise::run(
+    crate::reorganise::run(
         conn,
         crate::auth::Scope::All,
         None,

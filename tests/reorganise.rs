@@ -200,12 +200,12 @@ async fn the_2025_plan_moves_every_open_dossier_to_its_successor_with_its_clock(
     let db = app.db.clone();
     let plan = tokio::task::spawn_blocking(move || {
         db.write_blocking(|c| {
-            motcua::units::reorganise::plan_from_csv(
+            motcua::reorganise::plan_from_csv(
                 c,
                 &motcua::demo::plan_2025_csv()?,
                 chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
                 motcua::demo::PLAN_2025_NAME,
-                motcua::units::reorganise::StaffFate::Rehome,
+                motcua::reorganise::StaffFate::Rehome,
             )
         })
     })
@@ -448,7 +448,7 @@ fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
 /// applied before its date.
 #[tokio::test]
 async fn the_2025_plan_leaves_no_work_and_no_account_at_a_retired_unit() {
-    use motcua::units::reorganise::{self, StaffFate};
+    use motcua::reorganise::{self, StaffFate};
     let app = TestApp::spawn_with(|c| c.stats_fold = false).await;
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {

@@ -198,7 +198,7 @@ pub fn start(url: &str, seed: impl FnOnce(&motcua::db::Db)) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let state = web::Data::new(motcua::app::AppState::new(&config, db.clone()));
+    let state = web::Data::new(motcua::state::AppState::new(&config, db.clone()));
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -2,5 +2,4 @@
 //! number or an organisation's tax code).
 
 pub mod model;
-pub mod routes;
 pub mod store;

@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::model::Role;
-use crate::auth::Scope;
 use crate::db::schema::{units, users};
 use crate::db::{contains_pattern, id_of, now, utc, DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::http::Paging;
 use crate::text;
 use crate::units::model::subtree_bounds;
+use crate::units::model::Scope;
 
 #[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = users)]

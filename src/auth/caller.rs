@@ -1,15 +1,13 @@
-//! `Caller`: the authenticated user of a request, from its bearer token, and the unit scope
-//! that every read and write is checked against (outside the scope the answer is 404).
+//! `Caller`: the authenticated user of a request, and the unit scope that every read and
+//! write is checked against (outside the scope the answer is 404). The extractors that build
+//! it from a bearer token live in `crate::state`, beside the state they read.
 
-use std::future::{ready, Future};
-use std::pin::Pin;
-
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{http::header, HttpRequest};
 use uuid::Uuid;
 
-use super::tokens::Claims;
 use crate::accounts::model::Role;
-use crate::app::AppState;
+pub use crate::units::model::Scope;
+
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone)]
@@ -17,19 +15,6 @@ pub struct Caller {
     pub user_id: Uuid,
     pub role: Role,
     pub unit_id: Option<Uuid>,
-}
-
-/// Which units a caller may see and act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Every unit (an administrator without a home unit).
-    All,
-    /// The unit and everything under it (approver, supervisor, an administrator of a unit).
-    Subtree(Uuid),
-    /// The unit alone (clerk, officer).
-    Unit(Uuid),
-    /// No unit: a citizen, who sees only their own records.
-    Citizen(Uuid),
 }
 
 impl Caller {
@@ -58,77 +43,6 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-impl FromRequest for Caller {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = verify(req);
-        Box::pin(async move { authenticate(verified?).await })
-    }
-}
-
-/// For public routes that serve signed-in callers more: no `Authorization` header is an
-/// anonymous caller; a header with a bad token is still 401.
-pub struct MaybeCaller(pub Option<Caller>);
-
-impl FromRequest for MaybeCaller {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if !req.headers().contains_key(header::AUTHORIZATION) {
-            return Box::pin(ready(Ok(MaybeCaller(None))));
-        }
-        let verified = verify(req);
-        Box::pin(async move { Ok(MaybeCaller(Some(authenticate(verified?).await?))) })
-    }
-}
-
-/// The token's claims, checked (signature, expiry, issuer, audience), with the state to check
-/// the account's standing against.
-fn verify(req: &HttpRequest) -> AppResult<(web::Data<AppState>, Claims)> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| AppError::Unavailable("application state missing".to_owned()))?;
-    let token = bearer(req)
-        .ok_or_else(|| AppError::Unauthorized("a bearer access token is required".to_owned()))?;
-    let claims = state
-        .tokens
-        .verify(token)
-        .map_err(|_| AppError::Unauthorized("the access token is invalid or expired".to_owned()))?;
-    Ok((state, claims))
-}
-
-/// The caller as the account stands now: refused if it was disabled or its tokens were ended
-/// after this one was issued; with its current role and unit (a reorganisation may have moved
-/// it since it signed in).
-async fn authenticate((state, claims): (web::Data<AppState>, Claims)) -> AppResult<Caller> {
-    let ttl = chrono::Duration::seconds(state.tokens.access_ttl_secs);
-    authenticate_claims(&state, &claims, ttl).await
-}
-
-/// The caller of checked `claims` (from a token that lives at most `ttl`), as the account
-/// stands now.
-pub async fn authenticate_claims(
-    state: &AppState,
-    claims: &Claims,
-    ttl: chrono::Duration,
-) -> AppResult<Caller> {
-    let standing = state.standing.get(&state.db, claims.sub, ttl).await?;
-    match standing {
-        Some(s) if s.accepts(super::standing::issued_ms(claims), claims.sid) => Ok(Caller {
-            user_id: claims.sub,
-            role: s.role,
-            unit_id: s.unit_id,
-        }),
-        _ => Err(AppError::Unauthorized(
-            "the access token is no longer valid for this account; sign in again".to_owned(),
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,9 @@
 
 pub mod caller;
 pub mod password;
-pub mod routes;
 pub mod standing;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
 
-pub use caller::{Caller, MaybeCaller, Scope};
+pub use caller::{Caller, Scope};

@@ -3,5 +3,4 @@
 
 pub mod import;
 pub mod model;
-pub mod routes;
 pub mod store;

@@ -4,6 +4,5 @@
 pub mod import;
 pub mod index;
 pub mod model;
-pub mod routes;
 pub mod store;
 pub mod versions;

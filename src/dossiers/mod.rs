@@ -7,7 +7,6 @@ pub mod ledger;
 pub mod model;
 pub mod permit;
 pub mod receiving;
-pub mod routes;
 pub mod service;
 pub mod slip;
 pub mod store;

@@ -5,4 +5,3 @@ pub mod export;
 pub mod fast;
 pub mod model;
 pub mod reference;
-pub mod routes;

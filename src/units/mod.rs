@@ -2,6 +2,4 @@
 //! successors across reorganisations, and the agencies (cơ quan) that belong to units.
 
 pub mod model;
-pub mod reorganise;
-pub mod routes;
 pub mod store;

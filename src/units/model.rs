@@ -260,6 +260,19 @@ pub struct Agency {
     pub created_at: DateTime<Utc>,
 }
 
+/// Which units a caller may see and act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every unit (an administrator without a home unit).
+    All,
+    /// The unit and everything under it (approver, supervisor, an administrator of a unit).
+    Subtree(Uuid),
+    /// The unit alone (clerk, officer).
+    Unit(Uuid),
+    /// No unit: a citizen, who sees only their own records.
+    Citizen(Uuid),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::model::{child_path, subtree_bounds, Agency, AgencyKind, Unit, UnitKind};
-use crate::auth::Scope;
 use crate::db::schema::{agencies, units};
 use crate::db::{contains_pattern, id_of, now, utc, DbBackend, DbConn};
 use crate::error::{AppError, AppResult};
 use crate::http::Paging;
 use crate::text;
+use crate::units::model::Scope;
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = units)]

@@ -14,8 +14,8 @@ use super::view::date;
 use super::{csrf_field, layout, ok, page, Chrome, Posted, WebError, WebResult, WebUser};
 use crate::accounts::model::Role;
 use crate::error::AppError;
+use crate::reorganise::{Outcome, Plan, Retirement, StaffFate};
 use crate::units::model::Unit;
-use crate::units::reorganise::{Outcome, Plan, Retirement, StaffFate};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/quan-tri", web::get().to(units))
@@ -297,7 +297,7 @@ async fn reorganise(req: HttpRequest, posted: Posted<PlanForm>) -> WebResult {
         default_staff: staff,
         dry_run: form.mode != "ap-dung",
     };
-    match crate::units::routes::apply_plan(&state, &user.caller, plan).await {
+    match crate::services::units::apply_plan(&state, &user.caller, plan).await {
         Ok(o) => {
             let all = if o.applied {
                 tree(&req, &user).await?

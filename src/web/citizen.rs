@@ -13,8 +13,8 @@ use super::{
 use crate::accounts::model::Role;
 use crate::catalogue::model::OnlineLevel;
 use crate::dossiers::forms::{Form, FormKind};
-use crate::dossiers::routes as api;
 use crate::error::AppError;
+use crate::services::dossiers as service;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/thu-tuc", web::get().to(catalogue))
@@ -169,23 +169,23 @@ pub struct FileForm {
 async fn file(req: HttpRequest, code: web::Path<String>, posted: Posted<FileForm>) -> WebResult {
     let state = super::session::state_of(&req)?;
     let Posted { user, form, once } = posted;
-    let input = api::FileDossier {
+    let input = service::FileDossier {
         procedure_code: code.into_inner(),
         unit_id: form.unit_id,
         resolving_unit_id: None,
         documents: form.documents,
     };
     // The form's one-time token is the filing's idempotency key too.
-    let (d, _) = api::file(&state, user.caller.clone(), input, once).await?;
+    let (d, _) = service::file(&state, user.caller.clone(), input, once).await?;
     Ok(see_other(&format!("/ho-so/{}", d.id)))
 }
 
 async fn mine(req: HttpRequest, user: WebUser) -> WebResult {
     let state = super::session::state_of(&req)?;
-    let listed = api::mine(
+    let listed = service::mine(
         &state,
         user.caller.clone(),
-        api::MineQuery {
+        service::MineQuery {
             page: Some(1),
             per_page: Some(100),
         },
@@ -215,7 +215,7 @@ async fn rate(req: HttpRequest, id: web::Path<uuid::Uuid>, posted: Posted<RateFo
     let state = super::session::state_of(&req)?;
     let id = id.into_inner();
     let Posted { user, form, .. } = posted;
-    api::rate_dossier(&state, user.caller.clone(), id, form.rating, form.comment).await?;
+    service::rate_dossier(&state, user.caller.clone(), id, form.rating, form.comment).await?;
     Ok(see_other(&format!("/ho-so/{id}")))
 }
 
@@ -232,7 +232,7 @@ async fn track(req: HttpRequest, user: MaybeUser, q: web::Query<TrackQuery>) -> 
     let found = if code.is_empty() {
         None
     } else {
-        match api::tracking(&state, &req, code.clone()).await {
+        match service::tracking(&state, &req, code.clone()).await {
             Ok(t) => Some(Ok(t)),
             Err(AppError::NotFound | AppError::BadRequest(_)) => Some(Err(())),
             Err(e) => return Err(e.into()),

@@ -460,25 +460,25 @@ async fn login(req: HttpRequest, form: web::Form<LoginForm>) -> WebResult {
         return Err(WebError::Csrf);
     }
     let next = safe_next(form.next.as_deref()).map(str::to_owned);
-    let user = match crate::auth::routes::sign_in(&state, &req, &form.username, form.password).await
-    {
-        Ok(u) => u,
-        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
-            let why = match &e {
-                AppError::TooManyRequests { retry_after_secs } => format!(
-                    "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} giây.",
-                    retry_after_secs
-                ),
-                _ => "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa.".to_owned(),
-            };
-            let status = e.status_code();
-            return Ok(page(
-                status,
-                login_form(&expected, next.as_deref(), &form.username, Some(&why)),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let user =
+        match crate::services::auth::sign_in(&state, &req, &form.username, form.password).await {
+            Ok(u) => u,
+            Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
+                let why = match &e {
+                    AppError::TooManyRequests { retry_after_secs } => format!(
+                        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {} giây.",
+                        retry_after_secs
+                    ),
+                    _ => "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đã bị khóa.".to_owned(),
+                };
+                let status = e.status_code();
+                return Ok(page(
+                    status,
+                    login_form(&expected, next.as_deref(), &form.username, Some(&why)),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
     let role = user.user.role();
     let cookie = session::open(&state, &req, user).await?;
     let mut res = see_other(next.as_deref().unwrap_or(home_of(role)));

@@ -21,9 +21,9 @@ use rand::RngCore;
 use uuid::Uuid;
 
 use super::WebError;
-use crate::app::AppState;
 use crate::db::schema::form_once;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The form field (and, for a multipart upload, the query parameter) that carries the token.
 pub const FIELD: &str = "_once";

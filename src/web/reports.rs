@@ -13,10 +13,10 @@ use uuid::Uuid;
 use super::view::{self, date};
 use super::{layout, ok, Chrome, WebResult, WebUser};
 use crate::error::{AppError, FieldError};
+use crate::services::stats::{self as service, OverdueQuery, StatsQuery};
 use crate::stats::export;
 use crate::stats::model::{Rate, Report};
 use crate::stats::reference::GroupBy;
-use crate::stats::routes::{self as api, OverdueQuery, StatsQuery};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/thong-ke", web::get().to(dashboard))
@@ -398,12 +398,12 @@ async fn dashboard(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) 
     };
     let unit = q.unit.or(user.caller.unit_id);
     let caller = user.caller.clone();
-    let report = api::report(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
-    let months = api::report(&state, &caller, period.query(unit, Some(GroupBy::Month))).await?;
-    let rates = api::rates_of(&state, &caller, period.query(unit, None)).await?;
+    let report = service::report(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
+    let months = service::report(&state, &caller, period.query(unit, Some(GroupBy::Month))).await?;
+    let rates = service::rates_of(&state, &caller, period.query(unit, None)).await?;
     let overdue = match report.on.unit_id {
         Some(u) => Some(
-            api::overdue_of(
+            service::overdue_of(
                 &state,
                 &caller,
                 OverdueQuery {
@@ -520,18 +520,19 @@ async fn download(req: HttpRequest, user: WebUser, q: web::Query<PeriodQuery>) -
     let caller = user.caller.clone();
     let rates = q.loai.as_deref() == Some("chi-so");
     let (tables, on) = if rates {
-        let a = api::rates_of(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
-        (api::rates_tables(&a), a.on)
+        let a =
+            service::rates_of(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
+        (service::rates_tables(&a), a.on)
     } else {
-        let a = api::report(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
-        (api::report_tables(&a), a.on)
+        let a = service::report(&state, &caller, period.query(unit, Some(GroupBy::Child))).await?;
+        (service::report_tables(&a), a.on)
     };
-    let name = api::file_name(if rates { "chi-so" } else { "bao-cao" }, &on);
-    let mut heading = api::heading(
+    let name = service::file_name(if rates { "chi-so" } else { "bao-cao" }, &on);
+    let mut heading = service::heading(
         if rates {
-            api::RATES_TITLE
+            service::RATES_TITLE
         } else {
-            api::REPORT_TITLE
+            service::REPORT_TITLE
         },
         &on,
     );

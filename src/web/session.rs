@@ -20,9 +20,9 @@ use uuid::Uuid;
 
 use super::WebError;
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "motcua_phien";
 pub const LOGIN_COOKIE: &str = "motcua_dn";
@@ -94,7 +94,7 @@ pub fn cookie<'a>(
 pub async fn open(
     state: &AppState,
     req: &HttpRequest,
-    signed: crate::auth::routes::SignedIn,
+    signed: crate::services::auth::SignedIn,
 ) -> Result<Cookie<'static>, AppError> {
     let user = &signed.user;
     let family = Uuid::now_v7();
@@ -144,7 +144,7 @@ pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<WebUs
         return Ok(None);
     };
     let ttl = chrono::Duration::hours(SESSION_HOURS);
-    match crate::auth::caller::authenticate_claims(state, &claims, ttl).await {
+    match crate::state::authenticate_claims(state, &claims, ttl).await {
         Ok(caller) => Ok(Some(WebUser {
             caller,
             name: claims.name.unwrap_or_default(),

@@ -110,7 +110,7 @@ pub fn names_of_dossiers(conn: &mut DbConn, items: &[Dossier]) -> AppResult<Name
 }
 
 /// The names a page of dossiers shows, read off the request's thread.
-pub async fn read_names(state: &crate::app::AppState, items: &[Dossier]) -> AppResult<Names> {
+pub async fn read_names(state: &crate::state::AppState, items: &[Dossier]) -> AppResult<Names> {
     let items = items.to_vec();
     state.db.read(move |c| names_of_dossiers(c, &items)).await
 }

@@ -25,7 +25,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub backend: &'static str,
-    pub state: web::Data<motcua::app::AppState>,
+    pub state: web::Data<motcua::state::AppState>,
     handle: actix_web::dev::ServerHandle,
     _dir: tempfile::TempDir,
     _pg: Option<ScratchPg>,
@@ -155,7 +155,7 @@ impl TestApp {
         let (db, config) = db;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let state = web::Data::new(motcua::app::AppState::new(&config, db.clone()));
+        let state = web::Data::new(motcua::state::AppState::new(&config, db.clone()));
         let server_state = state.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -126,7 +126,7 @@ pub(super) async fn download(
             crate::dossiers::documents::get(c, id, doc_id)?.ok_or(AppError::NotFound)
         })
         .await?;
-    api::audited(
+    service::audited(
         &state,
         reader,
         crate::audit::Access::DownloadDocument,

@@ -43,7 +43,7 @@ pub(super) async fn render_dossier(
     failed: Option<Failed>,
     status: StatusCode,
 ) -> WebResult {
-    let full = api::with_history(state, user.caller.clone(), id).await?;
+    let full = service::with_history(state, user.caller.clone(), id).await?;
     let d = &full.dossier;
     let (version, holder) = (d.procedure_version_id, d.holder_unit_id);
     let units: Vec<Uuid> = [d.receiving_unit_id, d.resolving_unit_id, d.holder_unit_id]
@@ -511,7 +511,7 @@ pub(super) async fn act(
         new_due_at,
         document_quantities,
     };
-    match api::act(&state, user.caller.clone(), id, action, body).await {
+    match service::act(&state, user.caller.clone(), id, action, body).await {
         Ok(_) => Ok(see_other(&format!("/ho-so/{id}"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::Forbidden)) => {
             let status = actix_web::ResponseError::status_code(&e);

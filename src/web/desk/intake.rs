@@ -325,7 +325,7 @@ pub(super) async fn intake(req: HttpRequest, posted: Posted<IntakeForm>) -> WebR
         documents: form.documents.clone(),
         document_quantities,
     };
-    match api::take_in(&state, user.caller.clone(), input).await {
+    match service::take_in(&state, user.caller.clone(), input).await {
         Ok(d) => Ok(see_other(&format!("/ho-so/{}", d.id))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let status = actix_web::ResponseError::status_code(&e);

@@ -19,16 +19,16 @@ use super::{
     csrf_field, layout, ok, page, see_other, Chrome, Posted, WebError, WebResult, WebUser,
 };
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::catalogue::versions::VersionContents;
 use crate::dossiers::forms::FormKind;
 use crate::dossiers::model::{Action, State};
-use crate::dossiers::routes::{
-    self as api, ActionBody, ApplicantInput, IntakeDossier, QueueQuery, StateFilter,
-};
 use crate::dossiers::service::{PaymentChannel, ReturnChannel};
 use crate::dossiers::store::{Channel, DocumentQuantity, Dossier};
 use crate::error::AppError;
+use crate::services::dossiers::{
+    self as service, ActionBody, ApplicantInput, IntakeDossier, QueueQuery, StateFilter,
+};
+use crate::state::AppState;
 
 mod documents;
 mod dossier;

@@ -23,7 +23,7 @@ pub(super) async fn print_form(
     let state = crate::web::session::state_of(&req)?;
     let (id, slug) = path;
     let kind = form_of_slug(&slug).ok_or(AppError::NotFound)?;
-    let form = api::printed(&state, user.caller.clone(), id, kind).await?;
+    let form = service::printed(&state, user.caller.clone(), id, kind).await?;
     if kind == FormKind::ControlSlip {
         let rows = slip_rows(&state, &user, id).await?;
         return Ok(ok(crate::web::citizen::control_slip_page(&form, &rows)));
@@ -44,7 +44,7 @@ pub(super) async fn slip_rows(
     user: &WebUser,
     id: Uuid,
 ) -> Result<Vec<crate::web::citizen::SlipRow>, WebError> {
-    let full = api::with_history(state, user.caller.clone(), id).await?;
+    let full = service::with_history(state, user.caller.clone(), id).await?;
     let units: Vec<Uuid> = full
         .history
         .iter()

@@ -143,13 +143,13 @@ pub(super) async fn queue_page(
         .unwrap_or(&queues[0]);
     // One read for the counts of every tab, one for the chosen tab's rows.
     let all: Vec<QueueQuery> = queues.iter().map(|q| (q.query)(user)).collect();
-    let counts = api::queue_counts(state, user.caller.clone(), all).await?;
+    let counts = service::queue_counts(state, user.caller.clone(), all).await?;
     let total = queues
         .iter()
         .position(|q| q.key == chosen.key)
         .and_then(|i| counts.get(i).copied())
         .unwrap_or(0);
-    let items = api::queue_rows(
+    let items = service::queue_rows(
         state,
         user.caller.clone(),
         QueueQuery {
@@ -260,7 +260,7 @@ pub(super) async fn search(
     if text.is_empty() {
         return Ok(see_other(crate::web::home_of(user.role())));
     }
-    let found = api::queue(
+    let found = service::queue(
         &state,
         user.caller.clone(),
         QueueQuery {

@@ -13,15 +13,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{self, Unit, UnitKind};
-use super::store::{self, NewUnit};
 use crate::accounts::model::Role;
-use crate::auth::Scope;
 use crate::db::schema::{agencies, dossiers, units, users};
 use crate::db::DbConn;
 use crate::dossiers::model::{Action, State};
 use crate::dossiers::store::{self as dossier_store, Changes, DossierRow, Transition};
 use crate::error::{AppError, AppResult, Validator};
+use crate::units::model::Scope;
+use crate::units::model::{self, Unit, UnitKind};
+use crate::units::store::{self, NewUnit};
 
 /// What happens to the staff of a retired unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -2,37 +2,20 @@
 //! administration (create, new version, deactivate/activate).
 
 use actix_web::{get, post, web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::model::{valid_procedure_code, OnlineLevel, ProcedureSpec};
-use super::store::{self, ProcedureDetail, ProcedureFilter, ProcedureSummary, VersionInfo};
 use crate::accounts::model::Role;
-use crate::app::AppState;
-use crate::auth::{Caller, MaybeCaller};
+use crate::auth::Caller;
+use crate::catalogue::model::ProcedureSpec;
+use crate::catalogue::store::{
+    self, ProcedureDetail, ProcedureFilter, ProcedureSummary, VersionInfo,
+};
 use crate::error::{AppError, AppResult};
 use crate::http::{check_query_text, Json, Page, PageParams};
-use crate::units::model::Level;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ProcedureListQuery {
-    /// Words in the code, name or field, ignoring case and diacritics (`khai sinh`).
-    pub q: Option<String>,
-    /// Field (lĩnh vực), e.g. `Hộ tịch` (diacritics ignored).
-    pub field: Option<String>,
-    /// Only procedures handled at this level.
-    pub level: Option<Level>,
-    pub online_level: Option<OnlineLevel>,
-    /// Include deactivated procedures (administrators only).
-    pub include_inactive: Option<bool>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
-}
+use crate::services::catalogue::*;
+use crate::state::AppState;
+use crate::state::MaybeCaller;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The public catalogue: active procedures, current versions, by code. A bearer token is
 /// optional (and checked when given).
@@ -84,25 +67,6 @@ pub async fn list_procedures(
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .body(body))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct VersionQuery {
-    /// A version number; default the current version.
-    #[param(minimum = 1, maximum = 2147483647)]
-    pub version: Option<i32>,
-}
-
-fn check_code(code: &str) -> AppResult<()> {
-    if valid_procedure_code(code) {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(
-            "the procedure code in the path is malformed".to_owned(),
-        ))
-    }
 }
 
 /// A procedure with its steps: the current version, or `?version=N`.
@@ -239,18 +203,14 @@ pub async fn activate_procedure(
     set_active(state, caller, code.into_inner(), true).await
 }
 
-async fn set_active(
-    state: web::Data<AppState>,
-    caller: Caller,
-    code: String,
-    active: bool,
-) -> AppResult<web::Json<ProcedureDetail>> {
-    caller.require(&[Role::Admin])?;
-    check_code(&code)?;
-    let detail = state
-        .db
-        .write(move |c| store::set_active(c, &code, active))
-        .await?;
-    state.catalogue.invalidate();
-    Ok(web::Json(detail))
+/// The `catalogue` routes, in the order they are matched.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_procedures)
+        .service(create_procedure)
+        .service(get_procedure)
+        .service(list_versions)
+        .service(create_version)
+        .service(deactivate_procedure)
+        .service(activate_procedure)
+        .service(get_version);
 }

@@ -1,23 +1,17 @@
 //! `/api/v1/users` (administrators), `/api/v1/citizens` (self-registration), `/api/v1/me`.
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::model::{self, CitizenId, Role};
-use super::store::{self, NewUser, User, UserChanges, UserFilter};
-use crate::app::AppState;
-use crate::auth::{password, store as tokens_store, Caller, Scope};
+use crate::accounts::model::{self, CitizenId, Role};
+use crate::accounts::store::{self, NewUser, User, UserChanges, UserFilter};
+use crate::auth::{store as tokens_store, Caller};
 use crate::error::{AppError, AppResult, Validator};
 use crate::http::{check_query_text, Json, Page, PageParams};
+use crate::services::accounts::*;
+use crate::state::AppState;
 use crate::units::store as units;
-
-async fn hash(pw: String) -> AppResult<String> {
-    web::block(move || password::hash(&pw))
-        .await?
-        .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
-}
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The caller's own account.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
@@ -32,35 +26,6 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<web::Js
     Ok(web::Json(user.view()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterCitizen {
-    /// 12-digit personal ID number (số định danh cá nhân); or give `tax_code` for an organisation.
-    #[schema(pattern = r"^[0-9]{12}$")]
-    pub citizen_id: Option<String>,
-    /// An organisation's tax code (mã số thuế): 10 digits, or 10-3 for a branch.
-    pub tax_code: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: String,
-    pub phone: String,
-    pub email: Option<String>,
-    pub password: String,
-}
-
-/// The answer to a registration, the same whether or not the ID number had an account.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct RegistrationAccepted {
-    /// Always `accepted`.
-    pub status: &'static str,
-    /// What to do next, in Vietnamese.
-    pub detail: &'static str,
-}
-
-const REGISTRATION_ACCEPTED: RegistrationAccepted = RegistrationAccepted {
-    status: "accepted",
-    detail: "Đã nhận đăng ký. Nếu số định danh (mã số thuế) chưa có tài khoản, tài khoản đã được tạo: hãy đăng nhập bằng số định danh và mật khẩu vừa đặt. Nếu đã có, mật khẩu cũ vẫn giữ nguyên: hãy đăng nhập bằng mật khẩu đó hoặc đề nghị cấp lại.",
-};
-
 /// Self-registration of a citizen or an organisation. The ID number (or tax code) becomes the
 /// user name for signing in. The answer is the same whether or not the number already had an
 /// account (an existing account is left unchanged), so that registration does not tell who
@@ -74,7 +39,7 @@ pub async fn register_citizen(
     req: actix_web::HttpRequest,
     body: Json<RegisterCitizen>,
 ) -> AppResult<HttpResponse> {
-    if let Some(ip) = crate::auth::routes::client_address(&state, &req) {
+    if let Some(ip) = crate::state::client_address(&state, &req) {
         if let Some(secs) = state.register_limit.locked_for(ip) {
             crate::metrics::throttled(crate::metrics::Throttle::Registration);
             return Err(AppError::TooManyRequests {
@@ -163,22 +128,6 @@ pub async fn register_citizen(
     Ok(HttpResponse::Accepted().json(REGISTRATION_ACCEPTED))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UserListQuery {
-    pub role: Option<Role>,
-    /// Only staff of this unit.
-    pub unit_id: Option<Uuid>,
-    pub disabled: Option<bool>,
-    /// Words in the user name or full name, ignoring diacritics.
-    pub q: Option<String>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
-}
-
 /// Accounts the administrator manages (staff of units in their scope).
 #[utoipa::path(tag = "accounts", params(UserListQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<User>)))]
@@ -208,51 +157,6 @@ pub async fn list_users(
         .read(move |c| store::list(c, scope, &filter, paging))
         .await?;
     Ok(web::Json(Page::new(items, total, paging)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUser {
-    /// 3–64 of a-z, 0-9, `.`, `_`, `-`.
-    pub username: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: String,
-    /// A staff role (`citizen` is not allowed here).
-    pub role: Role,
-    /// Home unit; required except for a global administrator.
-    pub unit_id: Option<Uuid>,
-    pub password: String,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-}
-
-fn check_contact(v: &mut Validator, phone: Option<&str>, email: Option<&str>) -> Option<String> {
-    if let Some(e) = email {
-        v.check(
-            model::valid_email(e.trim()),
-            "email",
-            "must be an e-mail address",
-        );
-    }
-    phone.and_then(|p| {
-        let n = model::normalize_phone(p);
-        v.check(n.is_some(), "phone", "must be a Vietnamese phone number");
-        n
-    })
-}
-
-/// Resolves and checks a staff member's home unit against the administrator's scope.
-fn home_unit(
-    c: &mut crate::db::DbConn,
-    scope: Scope,
-    role: Role,
-    unit: Option<Uuid>,
-) -> AppResult<Option<Uuid>> {
-    match unit {
-        Some(id) => Ok(Some(units::manageable_field(c, id, scope, "unit_id")?.id)),
-        None if role == Role::Admin && scope == Scope::All => Ok(None),
-        None => Err(AppError::invalid("unit_id", "staff need a home unit")),
-    }
 }
 
 #[utoipa::path(tag = "accounts", request_body = CreateUser, security(("bearer" = [])),
@@ -306,18 +210,6 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(user.view()))
 }
 
-/// Loads an account the administrator manages, else 404.
-pub(crate) fn managed(
-    c: &mut crate::db::DbConn,
-    scope: Scope,
-    id: Uuid,
-) -> AppResult<store::UserRow> {
-    match store::get(c, id)? {
-        Some(u) if store::manageable(c, &u, scope)? => Ok(u),
-        _ => Err(AppError::NotFound),
-    }
-}
-
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User)))]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -330,18 +222,6 @@ pub async fn get_user(
     Ok(web::Json(
         state.db.read(move |c| managed(c, scope, id)).await?.view(),
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUser {
-    #[schema(min_length = 1, max_length = 200)]
-    pub full_name: Option<String>,
-    /// A staff role; a citizen's role cannot change.
-    pub role: Option<Role>,
-    pub unit_id: Option<Uuid>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
 }
 
 #[utoipa::path(tag = "accounts", request_body = UpdateUser, security(("bearer" = [])), responses((status = 200, body = User)))]
@@ -398,34 +278,6 @@ pub async fn update_user(
     Ok(web::Json(user.view()))
 }
 
-async fn set_disabled(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    disabled: bool,
-) -> AppResult<User> {
-    caller.require(&[Role::Admin])?;
-    if disabled && id == caller.user_id {
-        return Err(AppError::Conflict(
-            "you cannot disable your own account".to_owned(),
-        ));
-    }
-    let scope = caller.scope();
-    let user = state
-        .db
-        .write(move |c| {
-            let user = managed(c, scope, id)?;
-            store::set_disabled(c, user.uuid(), disabled)?;
-            if disabled {
-                tokens_store::revoke_user(c, user.uuid())?;
-            }
-            Ok(store::get(c, id)?.ok_or(AppError::NotFound)?.view())
-        })
-        .await?;
-    state.standing.forget(id);
-    Ok(user)
-}
-
 /// Disables an account and signs it out everywhere: its access tokens stop working at once on
 /// this instance, within seconds on the others.
 #[utoipa::path(tag = "accounts", security(("bearer" = [])), responses((status = 200, body = User),
@@ -451,12 +303,6 @@ pub async fn enable_user(
     Ok(web::Json(
         set_disabled(&state, &caller, id.into_inner(), false).await?,
     ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetPassword {
-    pub new_password: String,
 }
 
 /// Sets a new password, clears any lock and signs the account out everywhere.
@@ -487,24 +333,6 @@ pub async fn reset_password(
         .await?;
     state.standing.forget(id);
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Someone a dossier can be assigned to: no contact data, only who they are.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct StaffMember {
-    pub id: Uuid,
-    pub full_name: String,
-    pub role: Role,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct StaffQuery {
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
 }
 
 /// The enabled clerks, officers and approvers of a unit, by name: the assignee picker of a
@@ -551,4 +379,18 @@ pub async fn unit_staff(
         })
         .collect();
     Ok(web::Json(Page::new(items, total, paging)))
+}
+
+/// The `accounts` routes, in the order they are matched.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(me)
+        .service(register_citizen)
+        .service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(disable_user)
+        .service(enable_user)
+        .service(reset_password)
+        .service(unit_staff);
 }

@@ -2,31 +2,17 @@
 //! (global administrators), and the due-date calculator.
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use chrono::NaiveDate;
 
-use super::model::{self, DayKind};
-use super::store::{self, CalendarDay};
 use crate::accounts::model::Role;
-use crate::app::AppState;
-use crate::auth::{Caller, Scope};
-use crate::catalogue::model::TimeUnit;
+use crate::auth::Caller;
+use crate::calendar::model::{self, DayKind};
+use crate::calendar::store::{self, CalendarDay};
 use crate::error::{AppError, AppResult, Validator};
 use crate::http::Json;
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct DaysQuery {
-    /// Only this year.
-    #[param(minimum = 1900, maximum = 2200)]
-    pub year: Option<i32>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
-}
+use crate::services::calendar::*;
+use crate::state::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Holidays, compensatory days off and working Saturdays, in date order.
 #[utoipa::path(tag = "calendar", params(DaysQuery), responses((status = 200, body = crate::http::Page<CalendarDay>)))]
@@ -46,25 +32,6 @@ pub async fn list_days(
     .paging()?;
     let days = state.db.read(move |c| store::list(c, year)).await?;
     Ok(web::Json(crate::http::Page::of_all(days, paging)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateDay {
-    pub date: NaiveDate,
-    pub kind: DayKind,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-}
-
-/// The calendar is national: only an administrator without a home unit edits it.
-fn require_national_admin(caller: &Caller) -> AppResult<()> {
-    caller.require(&[Role::Admin])?;
-    if caller.scope() == Scope::All {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
 }
 
 #[utoipa::path(tag = "calendar", request_body = CreateDay, security(("bearer" = [])),
@@ -112,36 +79,6 @@ pub async fn delete_day(
     state.db.write(move |c| store::delete(c, date)).await?;
     state.calendar.invalidate();
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct DueQuery {
-    /// When the dossier is received, RFC 3339 (e.g. `2025-01-24T10:00:00+07:00`; encode `+` as `%2B`).
-    pub from: DateTime<Utc>,
-    /// Processing time; fractions allowed; 0 = within the day.
-    pub days: f64,
-    /// Default `working_days`.
-    pub time_unit: Option<TimeUnit>,
-    /// Count in the working hours of this unit's province (default: the standard hours).
-    pub unit_id: Option<uuid::Uuid>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DueAnswer {
-    pub from: DateTime<Utc>,
-    /// When counting starts: `from`, or the next working session's start.
-    pub counting_starts: DateTime<Utc>,
-    pub due_at: DateTime<Utc>,
-    /// The due instant in local time (Asia/Ho_Chi_Minh), as printed on the receipt.
-    pub due_local: String,
-    pub due_date: NaiveDate,
-    /// `sáng` (morning) or `chiều` (afternoon).
-    pub due_session: &'static str,
-    /// The due date lies in a year whose days off are not published yet: counted with
-    /// weekdays only, it may move once that year is imported.
-    pub calendar_provisional: bool,
 }
 
 /// The due instant for a processing time counted from `from` (DOMAIN §4).
@@ -211,14 +148,6 @@ pub async fn working_hours(
     Ok(web::Json(hours))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetWorkingHours {
-    /// The day's sessions in local time, in order, not overlapping; `null` or empty restores
-    /// the default 07:30–11:30, 13:30–17:30.
-    pub sessions: Option<Vec<store::Session>>,
-}
-
 /// Sets a province's working hours: due dates of dossiers received from now on count in them.
 #[utoipa::path(tag = "calendar", params(("id" = uuid::Uuid, Path, description = "A province (root unit)")),
     request_body = SetWorkingHours, security(("bearer" = [])),
@@ -251,4 +180,14 @@ pub async fn set_working_hours(
         .await?;
     state.calendar.invalidate();
     Ok(web::Json(answer))
+}
+
+/// The `calendar` routes, in the order they are matched.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_days)
+        .service(create_day)
+        .service(delete_day)
+        .service(due)
+        .service(working_hours)
+        .service(set_working_hours);
 }

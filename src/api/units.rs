@@ -1,39 +1,17 @@
 //! `/api/v1/units`: list, get, subtree, ancestors, agencies; create, update, retire (admin).
 
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::model::{self, Agency, AgencyKind, Unit, UnitKind};
-use super::store::{self, NewUnit, UnitChanges, UnitFilter};
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::error::{AppError, AppResult, Validator};
 use crate::http::{check_query_text, Json, Page, PageParams};
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UnitListQuery {
-    /// Only the children of this unit.
-    pub parent: Option<Uuid>,
-    /// Only units without a parent.
-    pub roots: Option<bool>,
-    pub kind: Option<UnitKind>,
-    /// Only units that exist on this date (YYYY-MM-DD).
-    pub valid_on: Option<NaiveDate>,
-    /// Exact official code (combine with `valid_on`: codes are reused).
-    pub code: Option<String>,
-    /// Words to find in the code or name, ignoring case and diacritics (`cho don` finds `Chợ Đồn`).
-    pub q: Option<String>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
-}
+use crate::services::units::*;
+use crate::state::AppState;
+use crate::units::model::{self, Agency, Unit};
+use crate::units::store::{self, NewUnit, UnitChanges, UnitFilter};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Units in the caller's scope (all units for citizens: the tree is public reference data).
 #[utoipa::path(tag = "units", params(UnitListQuery), security(("bearer" = [])),
@@ -82,18 +60,6 @@ pub async fn get_unit(
             .read(move |c| store::get_in_scope(c, id, scope))
             .await?,
     ))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ValidOnQuery {
-    /// Only units that exist on this date.
-    pub valid_on: Option<NaiveDate>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<u32>,
-    #[param(minimum = 1, maximum = 200)]
-    pub per_page: Option<u32>,
 }
 
 /// The unit and every unit under it, shallowest first (as far as the caller's scope reaches).
@@ -148,49 +114,6 @@ pub async fn unit_ancestors(
         })
         .await?;
     Ok(web::Json(Page::of_all(units, paging)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateUnit {
-    /// GSO code or a local code: 1–20 letters, digits, '.', '-'.
-    #[schema(pattern = r"^[A-Za-z0-9.-]{1,20}$")]
-    pub code: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub kind: UnitKind,
-    /// `null` for a root (a province); an administrator of a unit can only add under it.
-    pub parent_id: Option<Uuid>,
-    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
-    pub agency_code: Option<String>,
-    /// Default: today.
-    pub valid_from: Option<NaiveDate>,
-    pub valid_to: Option<NaiveDate>,
-}
-
-fn check_unit_fields(
-    v: &mut Validator,
-    code: Option<&str>,
-    name: Option<&str>,
-    agency: Option<&str>,
-) {
-    if let Some(code) = code {
-        v.check(
-            model::valid_unit_code(code),
-            "code",
-            "must be 1–20 letters, digits, '.' or '-'",
-        );
-    }
-    if let Some(name) = name {
-        v.text("name", name, 200);
-    }
-    if let Some(a) = agency {
-        v.check(
-            model::valid_agency_code(a),
-            "agency_code",
-            "must look like 000.00.00.H55",
-        );
-    }
 }
 
 #[utoipa::path(tag = "units", request_body = CreateUnit, security(("bearer" = [])),
@@ -253,21 +176,6 @@ pub async fn create_unit(
     Ok(HttpResponse::Created().json(unit))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUnit {
-    #[schema(pattern = r"^[A-Za-z0-9.-]{1,20}$")]
-    pub code: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    pub kind: Option<UnitKind>,
-    /// Move the unit (and its subtree) under another unit.
-    pub parent_id: Option<Uuid>,
-    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
-    pub agency_code: Option<String>,
-    pub valid_from: Option<NaiveDate>,
-}
-
 #[utoipa::path(tag = "units", request_body = UpdateUnit, security(("bearer" = [])),
     responses((status = 200, body = Unit),
         (status = 409, description = "The change conflicts with the tree (a code in use, a parent under the unit itself, a retired unit)", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -327,15 +235,6 @@ pub async fn update_unit(
     Ok(web::Json(unit))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RetireUnit {
-    /// Last day the unit exists.
-    pub valid_to: NaiveDate,
-    /// The unit that takes over (statistics "in today's tree" follow it).
-    pub successor_id: Option<Uuid>,
-}
-
 /// Ends a unit's validity after a reorganisation, naming its successor. It may be called again
 /// (e.g. to name the successor once it exists: a code can be reused only after its unit ends).
 #[utoipa::path(tag = "units", request_body = RetireUnit, security(("bearer" = [])),
@@ -372,26 +271,6 @@ pub async fn retire_unit(
         })
         .await?;
     Ok(web::Json(unit))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AgencyLookup {
-    /// The day the identifier is read for (default: today).
-    pub on: Option<NaiveDate>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ResolvedAgency {
-    pub code: String,
-    pub on: NaiveDate,
-    /// The unit the identifier names on `on`: the one that holds it, or the successor that
-    /// took over a unit retired by then. Absent when the chain ends at a unit retired
-    /// without a successor.
-    pub unit: Option<Unit>,
-    /// The units retired by then that the identifier passed through, oldest first.
-    pub via: Vec<Unit>,
 }
 
 /// Which unit an agency identifier (a unit's own, `000.00.00.H55`, or one of its agencies')
@@ -462,17 +341,6 @@ pub async fn list_agencies(
     Ok(web::Json(Page::of_all(agencies, paging)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateAgency {
-    /// Electronic identifier, e.g. `000.00.00.H55`.
-    #[schema(pattern = r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$")]
-    pub code: String,
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
-    pub kind: AgencyKind,
-}
-
 #[utoipa::path(tag = "units", request_body = CreateAgency, security(("bearer" = [])),
     responses((status = 201, body = Agency),
         (status = 409, description = "The identifier is taken", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -516,33 +384,29 @@ pub async fn create_agency(
 /// agencies and remaining child units moved; and every conflict that stands in the way. Every
 /// unit named must be in the administrator's scope (404). A plan in conflict is not applied
 /// (409).
-#[utoipa::path(tag = "units", request_body = super::reorganise::Plan, security(("bearer" = [])),
-    responses((status = 200, body = super::reorganise::Outcome, description = "Applied, or the dry run's answer"),
+#[utoipa::path(tag = "units", request_body = crate::reorganise::Plan, security(("bearer" = [])),
+    responses((status = 200, body = crate::reorganise::Outcome, description = "Applied, or the dry run's answer"),
         (status = 409, description = "The plan is in conflict (see a dry run)", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/reorganisations")]
 pub async fn reorganise(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Json<super::reorganise::Plan>,
-) -> AppResult<web::Json<super::reorganise::Outcome>> {
+    body: Json<crate::reorganise::Plan>,
+) -> AppResult<web::Json<crate::reorganise::Outcome>> {
     Ok(web::Json(apply_plan(&state, &caller, body.0).await?))
 }
 
-/// Runs a reorganisation plan, or its dry run (the route and the web client).
-pub async fn apply_plan(
-    state: &AppState,
-    caller: &Caller,
-    plan: super::reorganise::Plan,
-) -> AppResult<super::reorganise::Outcome> {
-    caller.require(&[Role::Admin])?;
-    let (scope, actor, at) = (caller.scope(), caller.user_id, state.now());
-    let outcome = state
-        .db
-        .write(move |c| super::reorganise::run(c, scope, Some(actor), &plan, at))
-        .await?;
-    if outcome.applied {
-        // Staff were moved or disabled: their next request reads their standing afresh.
-        state.standing.clear();
-    }
-    Ok(outcome)
+/// The `units` routes, in the order they are matched.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_units)
+        .service(create_unit)
+        .service(get_unit)
+        .service(update_unit)
+        .service(unit_subtree)
+        .service(unit_ancestors)
+        .service(retire_unit)
+        .service(reorganise)
+        .service(list_agencies)
+        .service(resolve_agency)
+        .service(create_agency);
 }

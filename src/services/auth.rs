@@ -1,17 +1,16 @@
 //! `/api/v1/auth`: login (password → access + refresh token), refresh (rotation with replay
 //! detection), logout.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{password, store, tokens};
 use crate::accounts::store::{self as users, User, UserRow};
-use crate::app::AppState;
+use crate::auth::{password, store, tokens};
 use crate::error::{AppError, AppResult};
-use crate::http::Json;
+use crate::state::{client_address, AppState};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,12 +33,12 @@ pub struct TokenPair {
     pub user: User,
 }
 
-fn bad_credentials() -> AppError {
+pub fn bad_credentials() -> AppError {
     AppError::Unauthorized("wrong user name or password".to_owned())
 }
 
 /// Issues a new access token and a refresh token in `family` (a new family on login).
-fn issue_pair(
+pub fn issue_pair(
     state: &AppState,
     conn: &mut crate::db::DbConn,
     user: &UserRow,
@@ -71,35 +70,6 @@ fn issue_pair(
         refresh_expires_in: ttl.num_seconds(),
         user: user.view(),
     })
-}
-
-/// Signs in. Repeated failures on one account are slowed, then locked for a while (429 with
-/// `Retry-After`); so are repeated failures from one address.
-#[utoipa::path(tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair),
-        (status = 401, description = "Wrong or empty user name or password, or a disabled account", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json")))]
-#[post("/auth/login")]
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: Json<LoginRequest>,
-) -> AppResult<web::Json<TokenPair>> {
-    let LoginRequest {
-        username,
-        password: pw,
-    } = body.0;
-    let signed = sign_in(&state, &req, &username, pw).await?;
-    let st = state.clone();
-    let pair = state
-        .db
-        .write(move |c| {
-            signed.record(c)?;
-            issue_pair(&st, c, &signed.user, &Uuid::now_v7().to_string())
-        })
-        .await?;
-    tracing::info!(user_id = %pair.user.id, role = pair.user.role.as_str(), "signed in");
-    Ok(web::Json(pair))
 }
 
 /// An account whose user name and password were right.
@@ -206,99 +176,13 @@ pub async fn sign_in(
     })
 }
 
-/// The client's address: the peer, or behind a trusted proxy the address it forwarded.
-pub fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
-    if state.trust_proxy {
-        let info = req.connection_info();
-        let forwarded = info.realip_remote_addr()?;
-        forwarded.parse::<std::net::IpAddr>().ok().or_else(|| {
-            forwarded
-                .parse::<std::net::SocketAddr>()
-                .ok()
-                .map(|a| a.ip())
-        })
-    } else {
-        req.peer_addr().map(|a| a.ip())
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-enum Rotation {
+pub enum Rotation {
     Issued(Box<TokenPair>),
     Refused(&'static str),
-}
-
-/// Exchanges a refresh token for a new pair. A token can be spent once: presenting a spent
-/// token again revokes its whole family (every token from the same sign-in).
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair),
-    (status = 401, description = "Unknown, empty, expired, spent or revoked refresh token", body = crate::error::Problem, content_type = "application/problem+json")))]
-#[post("/auth/refresh")]
-pub async fn refresh(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> AppResult<web::Json<TokenPair>> {
-    let digest = tokens::digest(body.0.refresh_token.trim());
-    let st = state.clone();
-    // The revocation must commit even though the caller is refused, so refusals are values here.
-    let outcome = state
-        .db
-        .write(move |c| {
-            let Some(row) = store::by_digest(c, &digest)? else {
-                return Ok(Rotation::Refused("unknown refresh token"));
-            };
-            if row.revoked_at.is_some() {
-                return Ok(Rotation::Refused("the refresh token was revoked"));
-            }
-            if row.used_at.is_some() || !store::spend(c, &row.id)? {
-                store::revoke_family(c, &row.family_id)?;
-                tracing::warn!(family = %row.family_id, "spent refresh token replayed; family revoked");
-                return Ok(Rotation::Refused("the refresh token was already used; sign in again"));
-            }
-            if crate::db::utc(row.expires_at) <= Utc::now() {
-                return Ok(Rotation::Refused("the refresh token expired"));
-            }
-            let user = users::get(c, crate::db::id_of(&row.user_id))?;
-            match user {
-                Some(u) if !u.disabled => Ok(Rotation::Issued(Box::new(issue_pair(&st, c, &u, &row.family_id)?))),
-                _ => {
-                    store::revoke_family(c, &row.family_id)?;
-                    Ok(Rotation::Refused("this account is disabled"))
-                }
-            }
-        })
-        .await?;
-    match outcome {
-        Rotation::Issued(pair) => Ok(web::Json(*pair)),
-        Rotation::Refused(why) => Err(AppError::Unauthorized(why.to_owned())),
-    }
-}
-
-/// Signs out: revokes the refresh token's family, and with it the access tokens of that
-/// sign-in (at once on this instance, within seconds on the others). Idempotent.
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Signed out")))]
-#[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
-) -> AppResult<HttpResponse> {
-    let digest = tokens::digest(body.0.refresh_token.trim());
-    let signed_out = state
-        .db
-        .write(move |c| {
-            let row = store::by_digest(c, &digest)?;
-            if let Some(row) = &row {
-                store::revoke_family(c, &row.family_id)?;
-            }
-            Ok(row.map(|r| r.user_id))
-        })
-        .await?;
-    if let Some(user) = signed_out {
-        state.standing.forget(crate::db::id_of(&user));
-    }
-    Ok(HttpResponse::NoContent().finish())
 }

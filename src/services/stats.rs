@@ -1,21 +1,21 @@
 //! `/api/v1/stats`: the processing report and the rates, scoped to the caller's subtree.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::export::{self, Format, Table};
-use super::fast;
-use super::model::{Period, Rate, Rates, Report};
-use super::reference::{self, Computed, GroupBy, Root, Tree};
 use crate::accounts::model::Role;
-use crate::app::AppState;
 use crate::auth::{Caller, Scope};
 use crate::dossiers::store::{self as dossiers, Dossier, QueueFilter, QueueReach};
 use crate::error::{AppError, AppResult};
 use crate::http::{Page, PageParams};
+use crate::state::AppState;
+use crate::stats::export::{self, Format, Table};
+use crate::stats::fast;
+use crate::stats::model::{Period, Rate, Rates, Report};
+use crate::stats::reference::{self, Computed, GroupBy, Root, Tree};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,7 +53,7 @@ pub enum StatsPath {
 }
 
 /// The answer in the asked format: JSON as is, or the tables as a download.
-fn send<T: Serialize>(
+pub fn send<T: Serialize>(
     format: Format,
     json: &T,
     tables: impl FnOnce() -> Vec<Table>,
@@ -79,7 +79,7 @@ fn send<T: Serialize>(
 }
 
 /// The period's last day (the day before `to`).
-fn last_day(on: &ReportOn) -> NaiveDate {
+pub fn last_day(on: &ReportOn) -> NaiveDate {
     on.to.pred_opt().unwrap_or(on.to)
 }
 
@@ -112,8 +112,8 @@ pub const REPORT_TITLE: &str = "BÁO CÁO TÌNH HÌNH GIẢI QUYẾT HỒ SƠ TH
 pub const RATES_TITLE: &str = "CÁC CHỈ SỐ ĐÁNH GIÁ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH";
 
 /// How the whole country is named in a national report.
-const COUNTRY_CODE: &str = "VN";
-const COUNTRY_NAME: &str = "Cả nước";
+pub const COUNTRY_CODE: &str = "VN";
+pub const COUNTRY_NAME: &str = "Cả nước";
 
 /// The unit and period a figure is for.
 #[derive(Debug, Serialize, ToSchema)]
@@ -184,10 +184,10 @@ pub struct RatesAnswer {
 }
 
 /// Longest period a report covers.
-const MAX_DAYS: i64 = 366 * 10;
+pub const MAX_DAYS: i64 = 366 * 10;
 
 /// Checks the query and computes every figure for it (the reference path).
-async fn compute(
+pub async fn compute(
     state: &AppState,
     caller: &Caller,
     q: StatsQuery,
@@ -249,33 +249,6 @@ async fn compute(
         .await
 }
 
-/// The processing report (DOMAIN §5) of a unit's subtree over a period: received (carried
-/// over, new by channel), resolved (early, on time, late), unresolved at the end (within time,
-/// overdue), withdrawn, rejected and stopped.
-#[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "JSON by default; CSV with `format=csv`, XLSX with `format=xlsx`", content(
-        (ReportAnswer = "application/json"),
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
-#[get("/stats/report")]
-pub async fn processing_report(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: crate::http::Query<StatsQuery>,
-) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
-    let format = q.format.unwrap_or_default();
-    let answer = report(&state, &caller, q).await?;
-    let name = file_name("bao-cao", &answer.on);
-    send(
-        format,
-        &answer,
-        || report_tables(&answer),
-        &name,
-        || heading(REPORT_TITLE, &answer.on),
-    )
-}
-
 /// The tables of a report's download.
 pub fn report_tables(answer: &ReportAnswer) -> Vec<Table> {
     let groups: Vec<(String, Report)> = answer
@@ -307,32 +280,6 @@ pub async fn report(state: &AppState, caller: &Caller, q: StatsQuery) -> AppResu
             })
             .collect(),
     })
-}
-
-/// The service-quality rates (DOMAIN §5) of a unit's subtree over a period, each as
-/// numerator, denominator and value.
-#[utoipa::path(tag = "stats", params(StatsQuery), security(("bearer" = [])),
-    responses((status = 200, description = "JSON by default; CSV with `format=csv`, XLSX with `format=xlsx`", content(
-        (RatesAnswer = "application/json"),
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
-#[get("/stats/rates")]
-pub async fn rates(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: crate::http::Query<StatsQuery>,
-) -> AppResult<HttpResponse> {
-    let q = query.into_inner();
-    let format = q.format.unwrap_or_default();
-    let answer = rates_of(&state, &caller, q).await?;
-    let name = file_name("chi-so", &answer.on);
-    send(
-        format,
-        &answer,
-        || rates_tables(&answer),
-        &name,
-        || heading(RATES_TITLE, &answer.on),
-    )
 }
 
 /// The tables of a rates download.
@@ -433,28 +380,13 @@ pub struct OverdueAnswer {
     pub dossiers: Page<OverdueDossier>,
 }
 
-fn counted(counts: std::collections::HashMap<String, (String, u64)>) -> Vec<Count> {
+pub fn counted(counts: std::collections::HashMap<String, (String, u64)>) -> Vec<Count> {
     let mut out: Vec<Count> = counts
         .into_iter()
         .map(|(key, (label, count))| Count { key, label, count })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.label.cmp(&b.label)));
     out
-}
-
-/// The dossiers overdue now in a unit's subtree, counted by the unit holding them and by
-/// procedure, and listed with who holds them.
-#[utoipa::path(tag = "stats", params(OverdueQuery), security(("bearer" = [])),
-    responses((status = 200, body = OverdueAnswer)))]
-#[get("/stats/overdue")]
-pub async fn overdue(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: crate::http::Query<OverdueQuery>,
-) -> AppResult<web::Json<OverdueAnswer>> {
-    Ok(web::Json(
-        overdue_of(&state, &caller, query.into_inner()).await?,
-    ))
 }
 
 /// The overdue dossiers (the route and the web client).
