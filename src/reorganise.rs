@@ -16,8 +16,9 @@ use uuid::Uuid;
 use crate::accounts::model::Role;
 use crate::db::schema::{agencies, dossiers, units, users};
 use crate::db::DbConn;
+use crate::dossiers::ledger::Ledger;
 use crate::dossiers::model::{Action, State};
-use crate::dossiers::store::{self as dossier_store, Changes, DossierRow, Transition};
+use crate::dossiers::store::{Changes, DossierRow, Transition};
 use crate::error::{AppError, AppResult, Validator};
 use crate::units::model::Scope;
 use crate::units::model::{self, Unit, UnitKind};
@@ -615,8 +616,8 @@ pub fn run(
                 .assignee_id
                 .as_ref()
                 .is_some_and(|a| disabled.contains(a));
-            dossier_store::apply(
-                conn,
+            // Through the ledger, like every other change of a dossier.
+            conn.apply(
                 &row,
                 Changes {
                     holder_unit_id: Some(successor.id),

@@ -786,9 +786,11 @@ pub fn next_step_unit<L: Ledger + ?Sized>(
     .map(Some)
 }
 
-/// Applies one transition: checks, the new state, the clock, the step and its holder, and the
-/// history event. Everything before `store::apply` only reads; `apply` writes the change and
-/// its event atomically (one statement on PostgreSQL), so this runs under `Db::write_atomic`.
+/// Applies one transition: the shared prologue (load, permit, version, state machine), the
+/// changes of the action's family, and the shared epilogue (the row, its history event and the
+/// statistics' mark, all in `Ledger::apply`). Everything before `apply` only reads; `apply`
+/// writes the change and its event atomically (one statement on PostgreSQL), so this runs
+/// under `Db::write_atomic`.
 pub fn transition<L: Ledger + ?Sized>(
     conn: &mut L,
     cals: &Calendars,
@@ -797,17 +799,125 @@ pub fn transition<L: Ledger + ?Sized>(
     act: Act<'_>,
     at: DateTime<Utc>,
 ) -> AppResult<DossierRow> {
+    let m = prologue(conn, cals, caller, id, &act, at)?;
+    let changes = match m.action {
+        Action::Receive => receive(&m, &act)?,
+        Action::Reject | Action::Withdraw | Action::Stop => Changes {
+            state: Some(m.to),
+            ..Changes::default()
+        },
+        Action::Assign | Action::Advance => hand_on(conn, &m, &act)?,
+        Action::RequestSupplement | Action::RequestPayment => pause(&m, &act)?,
+        Action::Supplement | Action::Pay => resume(&m, caller, &act)?,
+        Action::SubmitForApproval => submit_for_approval(conn, &m)?,
+        Action::Approve | Action::Deny => decide(conn, &m)?,
+        Action::ReturnResult => Changes {
+            state: Some(m.to),
+            returned_at: Some(m.naive),
+            return_channel: Some(match act.return_channel.unwrap_or(ReturnChannel::Desk) {
+                ReturnChannel::Desk => "desk",
+                ReturnChannel::Post => "post",
+                ReturnChannel::Electronic => "electronic",
+            }),
+            ..Changes::default()
+        },
+        Action::Apologise => apologise(&m, &act)?,
+        // Both refused by the permit rules before this point.
+        Action::Submit | Action::Transfer => {
+            return Err(AppError::Conflict(
+                "this is not an action a person takes on a dossier".to_owned(),
+            ))
+        }
+    };
+    epilogue(conn, &m, caller, changes, act.note)
+}
+
+/// A transition under way: what the prologue loaded and checked, which every action's
+/// changes are computed from.
+struct Move<'c> {
+    action: Action,
+    from: State,
+    to: State,
+    placed: Placed,
+    procedure: Arc<ProcedureDetail>,
+    /// The working hours of the province the dossier was filed in.
+    cal: &'c Calendar,
+    allowance: Allowance,
+    /// The step the dossier is at.
+    current: usize,
+    at: DateTime<Utc>,
+    naive: chrono::NaiveDateTime,
+}
+
+impl Move<'_> {
+    fn row(&self) -> &DossierRow {
+        &self.placed.row
+    }
+
+    fn clock(&self) -> Clock {
+        let row = self.row();
+        Clock {
+            received_at: row.received_at.map(crate::db::utc).unwrap_or(self.at),
+            due_at: row.due_at.map(crate::db::utc).unwrap_or(self.at),
+            paused_since: row.paused_since.map(crate::db::utc),
+        }
+    }
+
+    fn step_deadline(&self, index: usize) -> AppResult<Option<chrono::NaiveDateTime>> {
+        step_deadline(self.cal, &self.procedure, index, self.at, self.allowance)
+    }
+
+    /// Moving to step `index`: who holds the dossier then, and that step's deadline.
+    fn enter<L: Ledger + ?Sized>(
+        &self,
+        conn: &mut L,
+        index: usize,
+    ) -> AppResult<((Uuid, String), Changes)> {
+        let steps = &self.procedure.steps;
+        let step = steps
+            .get(index)
+            .ok_or_else(|| AppError::Conflict("the workflow has no further step".to_owned()))?;
+        let returns_result =
+            step.role == Role::Clerk && permit::approval_step(steps).is_some_and(|ap| index > ap);
+        let unit = step_unit(
+            conn,
+            &self.placed,
+            step.unit_level,
+            returns_result,
+            to_local(self.at).date(),
+        )?;
+        let ch = Changes {
+            current_step: Some(i32::try_from(index).unwrap_or(i32::MAX)),
+            holder_unit_id: Some(unit.0),
+            step_started_at: Some(self.naive),
+            step_due_at: self.step_deadline(index)?,
+            ..Changes::default()
+        };
+        Ok((unit, ch))
+    }
+}
+
+/// Loads the dossier in the caller's scope (404), checks the caller may take the action now
+/// (403), the version the caller acted on (409), the state machine (409) and what every
+/// action asks of its body.
+fn prologue<'c, L: Ledger + ?Sized>(
+    conn: &mut L,
+    cals: &'c Calendars,
+    caller: &Caller,
+    id: Uuid,
+    act: &Act<'_>,
+    at: DateTime<Utc>,
+) -> AppResult<Move<'c>> {
     let action = act
         .action
         .ok_or_else(|| AppError::BadRequest("no action".to_owned()))?;
     let placed = load_placed(conn, caller, id)?;
     let row = &placed.row;
-    // Deadlines count in the working hours of the province the dossier was filed in.
     let cal = cals.for_path(&placed.filed_path);
-    let p = conn
+    let procedure = conn
         .procedure(crate::db::id_of(&row.procedure_version_id))?
         .ok_or(AppError::NotFound)?;
-    permit::check(caller, &situation(caller, &placed, &p, at), action)?;
+    permit::check(caller, &situation(caller, &placed, &procedure, at), action)?;
     if let Some(v) = act.expected_version.filter(|v| *v != row.version) {
         return Err(AppError::Conflict(format!(
             "dossier {} is at version {}, not {v}; reload it",
@@ -830,218 +940,208 @@ pub fn transition<L: Ledger + ?Sized>(
             "paper counts are recorded when the desk receives the dossier",
         ));
     }
-    let a = allowance(&p, Channel::parse(&row.channel))?;
-    let clock_err = |e: super::clock::ClockError| AppError::Conflict(e.to_string());
-    let clock = || Clock {
-        received_at: row.received_at.map(crate::db::utc).unwrap_or(at),
-        due_at: row.due_at.map(crate::db::utc).unwrap_or(at),
-        paused_since: row.paused_since.map(crate::db::utc),
-    };
-    let naive = at.naive_utc();
+    let allowance = allowance(&procedure, Channel::parse(&row.channel))?;
     let current = permit::current_step(row);
-    // Moving to step `index`: who holds the dossier then, and that step's deadline.
-    let enter = |conn: &mut L, index: usize| -> AppResult<((Uuid, String), Changes)> {
-        let step = p
-            .steps
-            .get(index)
-            .ok_or_else(|| AppError::Conflict("the workflow has no further step".to_owned()))?;
-        let returns_result = step.role == Role::Clerk
-            && permit::approval_step(&p.steps).is_some_and(|ap| index > ap);
-        let unit = step_unit(
-            conn,
-            &placed,
-            step.unit_level,
-            returns_result,
-            to_local(at).date(),
-        )?;
-        let ch = Changes {
-            current_step: Some(i32::try_from(index).unwrap_or(i32::MAX)),
-            holder_unit_id: Some(unit.0),
-            step_started_at: Some(naive),
-            step_due_at: step_deadline(cal, &p, index, at, a)?,
-            ..Changes::default()
-        };
-        Ok((unit, ch))
-    };
-    let changes = match action {
-        Action::Receive => {
-            check_mandatory(&p, &row.document_positions())?;
-            let mut v = Validator::new();
-            check_quantities(&mut v, &row.document_positions(), act.document_quantities);
-            v.finish()?;
-            let document_quantities = if act.document_quantities.is_empty() {
-                None
-            } else {
-                Some(serde_json::to_string(act.document_quantities).map_err(AppError::internal)?)
-            };
-            let started = Clock::start(cal, at, a)
-                .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
-            Changes {
-                state: Some(to),
-                // Received: into the resolving unit's queue.
-                holder_unit_id: (row.holder() != row.unit()).then(|| row.unit()),
-                received_at: Some(naive),
-                due_at: Some(started.due_at.naive_utc()),
-                current_step: Some(0),
-                step_started_at: Some(naive),
-                step_due_at: step_deadline(cal, &p, 0, at, a)?,
-                document_quantities,
-                ..Changes::default()
-            }
-        }
-        Action::Reject | Action::Withdraw | Action::Stop => Changes {
-            state: Some(to),
-            ..Changes::default()
-        },
-        Action::Assign | Action::Advance => {
-            let next = permit::next_step(action, &p.steps, current);
-            let (unit, mut ch) = enter(conn, next)?;
-            let role = p.steps.get(next).map_or(Role::Officer, |s| s.role);
-            ch.assignee_id = check_assignee(conn, act.assignee_id, (unit.0, &unit.1), role)?;
-            ch.state = Some(to);
-            ch
-        }
-        Action::RequestSupplement | Action::RequestPayment => {
-            let paused = clock().pause(at).map_err(clock_err)?;
-            Changes {
-                state: Some(to),
-                paused_since: Some(paused.paused_since.map(|t| t.naive_utc())),
-                supplement_count: (action == Action::RequestSupplement)
-                    .then_some(row.supplement_count + 1),
-                fee_vnd: if action == Action::RequestPayment {
-                    Some(fee_asked(&p, act.amount_vnd)?)
-                } else {
-                    None
-                },
-                ..Changes::default()
-            }
-        }
-        Action::Supplement | Action::Pay => {
-            let wait = if action == Action::Supplement {
-                Wait::Supplement
-            } else {
-                Wait::Payment
-            };
-            let resumed = clock().resume(cal, at, wait, a).map_err(clock_err)?;
-            // The step's deadline moves as the dossier's does: afresh after a supplement
-            // under `restart`, else by the working time spent waiting.
-            let step_due_at = match (wait, a.supplement_policy) {
-                (Wait::Supplement, SupplementPolicy::Restart) => {
-                    step_deadline(cal, &p, current, at, a)?
-                }
-                _ => match (row.step_due_at, row.paused_since) {
-                    (Some(due), Some(since)) => Some(
-                        cal.shift_by_pause(
-                            crate::db::utc(due),
-                            cal.working_seconds_between(crate::db::utc(since), at),
-                        )
-                        .map_err(|e| AppError::Conflict(e.to_string()))?
-                        .naive_utc(),
-                    ),
-                    (due, _) => due,
-                },
-            };
-            let payment_channel =
-                (action == Action::Pay).then_some(match (caller.role, act.payment_channel) {
-                    (Role::Citizen, _) | (_, Some(PaymentChannel::Online)) => "online",
-                    _ => "desk",
-                });
-            Changes {
-                state: Some(to),
-                due_at: Some(resumed.due_at.naive_utc()),
-                step_due_at,
-                paused_since: Some(None),
-                payment_channel,
-                paid_at: (action == Action::Pay).then_some(naive),
-                ..Changes::default()
-            }
-        }
-        Action::SubmitForApproval => {
-            let target = p
-                .steps
-                .iter()
-                .enumerate()
-                .skip(current + 1)
-                .find(|(_, s)| s.role == Role::Approver)
-                .map(|(i, _)| i);
-            let mut ch = match target {
-                Some(i) => enter(conn, i)?.1,
-                None => Changes::default(),
-            };
-            ch.state = Some(to);
-            ch.assignee_id = Some(None);
-            ch
-        }
-        Action::Approve | Action::Deny => {
-            // After the decision the dossier goes to the step after approval (the return desk).
-            let after = permit::approval_step(&p.steps).map_or(current, |ap| ap.max(current)) + 1;
-            let mut ch = if after < p.steps.len() {
-                enter(conn, after)?.1
-            } else {
-                Changes::default()
-            };
-            ch.state = Some(to);
-            ch.resolved_at = Some(naive);
-            ch.outcome = Some(if action == Action::Approve {
-                "approved"
-            } else {
-                "denied"
-            });
-            ch.assignee_id = Some(None);
-            ch
-        }
-        Action::ReturnResult => Changes {
-            state: Some(to),
-            returned_at: Some(naive),
-            return_channel: Some(match act.return_channel.unwrap_or(ReturnChannel::Desk) {
-                ReturnChannel::Desk => "desk",
-                ReturnChannel::Post => "post",
-                ReturnChannel::Electronic => "electronic",
-            }),
-            ..Changes::default()
-        },
-        Action::Apologise => {
-            let due = clock().due_at;
-            let new_due = act.new_due_at.ok_or_else(|| {
-                AppError::invalid("new_due_at", "the new appointment is required")
-            })?;
-            if new_due <= due {
-                return Err(AppError::invalid(
-                    "new_due_at",
-                    "must be after the current due date",
-                ));
-            }
-            // A new appointment within a year of the one missed (not the year 10000).
-            if new_due > due + chrono::Duration::days(366) {
-                return Err(AppError::invalid(
-                    "new_due_at",
-                    "must be within one year after the current due date",
-                ));
-            }
-            Changes {
-                new_appointment_at: Some(new_due.naive_utc()),
-                ..Changes::default()
-            }
-        }
-        // Both refused by the permit rules before this point.
-        Action::Submit | Action::Transfer => {
-            return Err(AppError::Conflict(
-                "this is not an action a person takes on a dossier".to_owned(),
-            ))
-        }
-    };
+    Ok(Move {
+        action,
+        from,
+        to,
+        placed,
+        procedure,
+        cal,
+        allowance,
+        current,
+        at,
+        naive: at.naive_utc(),
+    })
+}
+
+/// Writes the changes with their history event (and the statistics' mark) in one statement.
+fn epilogue<L: Ledger + ?Sized>(
+    conn: &mut L,
+    m: &Move<'_>,
+    caller: &Caller,
+    changes: Changes,
+    note: Option<&str>,
+) -> AppResult<DossierRow> {
+    let row = m.row();
     conn.apply(
         row,
         changes,
         store::Transition {
-            action,
-            from,
-            to,
+            action: m.action,
+            from: m.from,
+            to: m.to,
             actor: Some(caller.user_id),
             role: caller.role,
             unit: caller.unit_id.or(Some(row.holder())),
-            note: act.note.map(str::trim),
+            note: note.map(str::trim),
         },
-        naive,
+        m.naive,
     )
+}
+
+/// `receive`: the mandatory documents and the paper counts checked, the clock started, the
+/// dossier into the resolving unit's queue at the first step.
+fn receive(m: &Move<'_>, act: &Act<'_>) -> AppResult<Changes> {
+    let row = m.row();
+    check_mandatory(&m.procedure, &row.document_positions())?;
+    let mut v = Validator::new();
+    check_quantities(&mut v, &row.document_positions(), act.document_quantities);
+    v.finish()?;
+    let document_quantities = if act.document_quantities.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(act.document_quantities).map_err(AppError::internal)?)
+    };
+    let started = Clock::start(m.cal, m.at, m.allowance)
+        .map_err(|e| AppError::invalid("procedure_code", e.to_string()))?;
+    Ok(Changes {
+        state: Some(m.to),
+        holder_unit_id: (row.holder() != row.unit()).then(|| row.unit()),
+        received_at: Some(m.naive),
+        due_at: Some(started.due_at.naive_utc()),
+        current_step: Some(0),
+        step_started_at: Some(m.naive),
+        step_due_at: m.step_deadline(0)?,
+        document_quantities,
+        ..Changes::default()
+    })
+}
+
+/// `assign`, `advance`: into the next step, at its unit, to the assignee named (checked).
+fn hand_on<L: Ledger + ?Sized>(conn: &mut L, m: &Move<'_>, act: &Act<'_>) -> AppResult<Changes> {
+    let steps = &m.procedure.steps;
+    let next = permit::next_step(m.action, steps, m.current);
+    let (unit, mut ch) = m.enter(conn, next)?;
+    let role = steps.get(next).map_or(Role::Officer, |s| s.role);
+    ch.assignee_id = check_assignee(conn, act.assignee_id, (unit.0, &unit.1), role)?;
+    ch.state = Some(m.to);
+    Ok(ch)
+}
+
+/// `request_supplement`, `request_payment`: the clock stops; a payment request names its fee.
+fn pause(m: &Move<'_>, act: &Act<'_>) -> AppResult<Changes> {
+    let paused = m
+        .clock()
+        .pause(m.at)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    let supplement = m.action == Action::RequestSupplement;
+    Ok(Changes {
+        state: Some(m.to),
+        paused_since: Some(paused.paused_since.map(|t| t.naive_utc())),
+        supplement_count: supplement.then_some(m.row().supplement_count + 1),
+        fee_vnd: if supplement {
+            None
+        } else {
+            Some(fee_asked(&m.procedure, act.amount_vnd)?)
+        },
+        ..Changes::default()
+    })
+}
+
+/// `supplement`, `pay`: the clock runs again, and the due dates move by the pause.
+fn resume(m: &Move<'_>, caller: &Caller, act: &Act<'_>) -> AppResult<Changes> {
+    let row = m.row();
+    let pay = m.action == Action::Pay;
+    let wait = if pay { Wait::Payment } else { Wait::Supplement };
+    let resumed = m
+        .clock()
+        .resume(m.cal, m.at, wait, m.allowance)
+        .map_err(|e| AppError::Conflict(e.to_string()))?;
+    // The step's deadline moves as the dossier's does: afresh after a supplement under
+    // `restart`, else by the working time spent waiting.
+    let step_due_at = match (wait, m.allowance.supplement_policy) {
+        (Wait::Supplement, SupplementPolicy::Restart) => m.step_deadline(m.current)?,
+        _ => match (row.step_due_at, row.paused_since) {
+            (Some(due), Some(since)) => Some(
+                m.cal
+                    .shift_by_pause(
+                        crate::db::utc(due),
+                        m.cal.working_seconds_between(crate::db::utc(since), m.at),
+                    )
+                    .map_err(|e| AppError::Conflict(e.to_string()))?
+                    .naive_utc(),
+            ),
+            (due, _) => due,
+        },
+    };
+    let payment_channel = pay.then_some(match (caller.role, act.payment_channel) {
+        (Role::Citizen, _) | (_, Some(PaymentChannel::Online)) => "online",
+        _ => "desk",
+    });
+    Ok(Changes {
+        state: Some(m.to),
+        due_at: Some(resumed.due_at.naive_utc()),
+        step_due_at,
+        paused_since: Some(None),
+        payment_channel,
+        paid_at: pay.then_some(m.naive),
+        ..Changes::default()
+    })
+}
+
+/// `submit_for_approval`: to the next approval step, unassigned.
+fn submit_for_approval<L: Ledger + ?Sized>(conn: &mut L, m: &Move<'_>) -> AppResult<Changes> {
+    let target = m
+        .procedure
+        .steps
+        .iter()
+        .enumerate()
+        .skip(m.current + 1)
+        .find(|(_, s)| s.role == Role::Approver)
+        .map(|(i, _)| i);
+    let mut ch = match target {
+        Some(i) => m.enter(conn, i)?.1,
+        None => Changes::default(),
+    };
+    ch.state = Some(m.to);
+    ch.assignee_id = Some(None);
+    Ok(ch)
+}
+
+/// `approve`, `deny`: resolved, and on to the step after approval (the return desk).
+fn decide<L: Ledger + ?Sized>(conn: &mut L, m: &Move<'_>) -> AppResult<Changes> {
+    let steps = &m.procedure.steps;
+    let after = permit::approval_step(steps).map_or(m.current, |ap| ap.max(m.current)) + 1;
+    let mut ch = if after < steps.len() {
+        m.enter(conn, after)?.1
+    } else {
+        Changes::default()
+    };
+    ch.state = Some(m.to);
+    ch.resolved_at = Some(m.naive);
+    ch.outcome = Some(if m.action == Action::Approve {
+        "approved"
+    } else {
+        "denied"
+    });
+    ch.assignee_id = Some(None);
+    Ok(ch)
+}
+
+/// `apologise`: a new appointment after the current due date and within a year of it; the
+/// due date stays the reference for lateness.
+fn apologise(m: &Move<'_>, act: &Act<'_>) -> AppResult<Changes> {
+    let due = m.clock().due_at;
+    let new_due = act
+        .new_due_at
+        .ok_or_else(|| AppError::invalid("new_due_at", "the new appointment is required"))?;
+    if new_due <= due {
+        return Err(AppError::invalid(
+            "new_due_at",
+            "must be after the current due date",
+        ));
+    }
+    // A new appointment within a year of the one missed (not the year 10000).
+    if new_due > due + chrono::Duration::days(366) {
+        return Err(AppError::invalid(
+            "new_due_at",
+            "must be within one year after the current due date",
+        ));
+    }
+    Ok(Changes {
+        new_appointment_at: Some(new_due.naive_utc()),
+        ..Changes::default()
+    })
 }
