@@ -647,7 +647,7 @@ pub async fn rate_dossier(
                     row.state().as_str()
                 )));
             }
-            store::rate(
+            crate::dossiers::ledger::Ledger::rate(
                 c,
                 id,
                 rating,

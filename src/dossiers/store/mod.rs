@@ -1,10 +1,10 @@
-//! Dossier queries: insert, load, the optimistic-version update that every transition goes
-//! through, history events, and the daily code sequence (allocated by the database, so several
-//! instances agree).
-//!
-//! Its rooms: `writes` (the transition's update and its event, the history), `queue` (the
-//! work queues, their filters and counts, the overdue list), `facts` (what the statistics
-//! read: dossiers with their histories). The rows and views are here.
+//! Dossier queries, in rooms: `writes` (every change: the new dossier, the daily code sequence
+//! allocated by the database so several instances agree, the optimistic-version update that
+//! every transition goes through with its history event, the rating), `reads` (one dossier by
+//! id, code or idempotency key, a citizen's list), `queue` (the work queues, their filters
+//! and counts, the overdue list), `facts` (what the statistics read: dossiers with their
+//! histories). The rows and views are here. Services write through `dossiers::ledger`, never
+//! these functions directly.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -21,10 +21,12 @@ use crate::units::model::{Level, UnitKind};
 
 mod facts;
 mod queue;
+mod reads;
 mod writes;
 
 pub use facts::*;
 pub use queue::*;
+pub use reads::*;
 pub use writes::*;
 
 /// How the dossier reached the desk (kênh nộp).
@@ -392,77 +394,6 @@ pub struct DossierRecord {
     pub idempotency_key: Option<String>,
 }
 
-/// The record a new dossier starts as (version 1, held where it was filed).
-pub fn new_record(new: NewDossier<'_>) -> AppResult<DossierRecord> {
-    let row = DossierRow {
-        id: Uuid::now_v7().to_string(),
-        code: new.code.to_owned(),
-        procedure_version_id: new.procedure_version_id.to_string(),
-        procedure_code: new.procedure_code.to_owned(),
-        holder_unit_id: new.holder_unit_id.to_string(),
-        unit_id: new.unit_id.to_string(),
-        receiving_unit_id: (new.receiving_unit_id != new.unit_id)
-            .then(|| new.receiving_unit_id.to_string()),
-        channel: new.channel.as_str().to_owned(),
-        state: new.state.as_str().to_owned(),
-        version: 1,
-        applicant_user_id: new.applicant_user_id.map(|u| u.to_string()),
-        applicant_name: new.applicant_name.to_owned(),
-        applicant_id_number: new.applicant_id_number.map(str::to_owned),
-        applicant_phone: new.applicant_phone.map(str::to_owned),
-        applicant_address: new.applicant_address.map(str::to_owned),
-        documents: serde_json::to_string(new.documents).map_err(AppError::internal)?,
-        current_step: new.current_step,
-        assignee_id: None,
-        submitted_at: (new.channel == Channel::Online).then_some(new.at),
-        received_at: new.received_at,
-        due_at: new.due_at,
-        paused_since: None,
-        resolved_at: None,
-        outcome: None,
-        returned_at: None,
-        created_at: new.at,
-        updated_at: new.at,
-        step_started_at: new.current_step.map(|_| new.at),
-        step_due_at: new.step_due_at,
-        supplement_count: 0,
-        payment_channel: None,
-        paid_at: None,
-        new_appointment_at: None,
-        return_channel: None,
-        documents_digitised: false,
-        result_electronic: false,
-        fee_vnd: None,
-        document_quantities: if new.document_quantities.is_empty() {
-            None
-        } else {
-            Some(serde_json::to_string(new.document_quantities).map_err(AppError::internal)?)
-        },
-    };
-    Ok(DossierRecord {
-        search_text: crate::text::fold(&format!("{} {}", new.code, new.applicant_name)),
-        idempotency_key: new.idempotency_key.map(str::to_owned),
-        row,
-    })
-}
-
-pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
-    let record = new_record(new)?;
-    diesel::insert_into(dossiers::table)
-        .values(&record)
-        .execute(conn)?;
-    // Read back: the stored instants are the database's (microseconds on PostgreSQL).
-    get(conn, id_of(&record.row.id))?.ok_or(AppError::NotFound)
-}
-
-pub fn get(conn: &mut DbConn, id: Uuid) -> AppResult<Option<DossierRow>> {
-    Ok(dossiers::table
-        .find(id.to_string())
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 /// A dossier with the places it stands in the unit tree, in one query: the unit it was filed
 /// at and the path of the unit holding it (scope checks need no further reads).
 pub struct Placed {
@@ -486,109 +417,6 @@ type PlacedRow = (
     String,
     Option<String>,
 );
-
-pub fn get_placed(conn: &mut DbConn, id: Uuid) -> AppResult<Option<Placed>> {
-    let (filed, holder, receiving) = diesel::alias!(
-        units as filed_units,
-        units as holder_units,
-        units as receiving_units
-    );
-    let found = dossiers::table
-        .inner_join(filed.on(filed.field(units::id).eq(dossiers::unit_id)))
-        .inner_join(holder.on(holder.field(units::id).eq(dossiers::holder_unit_id)))
-        .left_join(
-            receiving.on(receiving
-                .field(units::id)
-                .nullable()
-                .eq(dossiers::receiving_unit_id)),
-        )
-        .filter(dossiers::id.eq(id.to_string()))
-        .select((
-            DossierRow::as_select(),
-            filed.field(units::name),
-            filed.field(units::kind),
-            filed.field(units::path),
-            filed.field(units::valid_to),
-            holder.field(units::path),
-            receiving.field(units::path).nullable(),
-        ))
-        .first::<PlacedRow>(conn)
-        .optional()?;
-    Ok(found.map(
-        |(row, filed_name, kind, filed_path, filed_valid_to, holder_path, receiving_path)| Placed {
-            row,
-            filed_name,
-            filed_level: UnitKind::parse(&kind).map_or(Level::Commune, UnitKind::level),
-            filed_path,
-            filed_valid_to,
-            holder_path,
-            receiving_path,
-        },
-    ))
-}
-
-pub fn by_code(conn: &mut DbConn, code: &str) -> AppResult<Option<DossierRow>> {
-    Ok(dossiers::table
-        .filter(dossiers::code.eq(code))
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub fn by_idempotency_key(
-    conn: &mut DbConn,
-    user: Uuid,
-    key: &str,
-) -> AppResult<Option<DossierRow>> {
-    Ok(dossiers::table
-        .filter(dossiers::applicant_user_id.eq(user.to_string()))
-        .filter(dossiers::idempotency_key.eq(key))
-        .select(DossierRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// A citizen's own dossiers, newest first.
-pub fn of_applicant(
-    conn: &mut DbConn,
-    user: Uuid,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<DossierRow>, i64)> {
-    let total = dossiers::table
-        .filter(dossiers::applicant_user_id.eq(user.to_string()))
-        .count()
-        .get_result(conn)?;
-    let rows = dossiers::table
-        .filter(dossiers::applicant_user_id.eq(user.to_string()))
-        .order(dossiers::created_at.desc())
-        .limit(limit)
-        .offset(offset)
-        .select(DossierRow::as_select())
-        .load(conn)?;
-    Ok((rows, total))
-}
-
-/// The next number of the day for `prefix`, in one upsert: the first intake of a day inserts
-/// the row, later ones bump it. The row lock (PostgreSQL) or the writer lock (SQLite)
-/// serialises concurrent intakes until their transactions end.
-pub fn next_sequence(conn: &mut DbConn, prefix: &str, day: NaiveDate) -> AppResult<i32> {
-    // Upserts are backend SQL (the multi-backend query builder has no ON CONFLICT).
-    let upsert = diesel::insert_into(dossier_sequences::table)
-        .values((
-            dossier_sequences::prefix.eq(prefix),
-            dossier_sequences::day.eq(day),
-            dossier_sequences::last.eq(1),
-        ))
-        .on_conflict((dossier_sequences::prefix, dossier_sequences::day))
-        .do_update()
-        .set(dossier_sequences::last.eq(dossier_sequences::last + 1))
-        .returning(dossier_sequences::last);
-    Ok(match conn {
-        DbConn::Postgres(c) => upsert.get_result(c)?,
-        DbConn::Sqlite(c) => upsert.get_result(c)?,
-    })
-}
 
 /// `{prefix}-{yymmdd}-{nnnn}`.
 pub fn format_code(prefix: &str, day: NaiveDate, n: i32) -> String {
@@ -619,34 +447,4 @@ impl Rating {
             Rating::NotSatisfied => "not_satisfied",
         }
     }
-}
-
-/// Records the applicant's rating; one per dossier (409 for a second).
-pub fn rate(
-    conn: &mut DbConn,
-    dossier: Uuid,
-    rating: Rating,
-    comment: Option<&str>,
-    at: NaiveDateTime,
-) -> AppResult<()> {
-    use crate::db::schema::dossier_ratings;
-    let exists = dossier_ratings::table
-        .find(dossier.to_string())
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if exists {
-        return Err(AppError::Conflict(
-            "this dossier has been rated already".to_owned(),
-        ));
-    }
-    diesel::insert_into(dossier_ratings::table)
-        .values((
-            dossier_ratings::dossier_id.eq(dossier.to_string()),
-            dossier_ratings::rating.eq(rating.as_str()),
-            dossier_ratings::comment.eq(comment),
-            dossier_ratings::created_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

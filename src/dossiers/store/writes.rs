@@ -1,7 +1,122 @@
-//! Every change of a dossier after its filing: the optimistic-version update with its history
-//! event (one statement on PostgreSQL), and the history read back.
+//! Every change of a dossier: its filing (the record and the daily code sequence), the
+//! optimistic-version update with its history event (one statement on PostgreSQL), the
+//! rating; and the history read back.
 
 use super::*;
+
+/// The record a new dossier starts as (version 1, held where it was filed).
+pub fn new_record(new: NewDossier<'_>) -> AppResult<DossierRecord> {
+    let row = DossierRow {
+        id: Uuid::now_v7().to_string(),
+        code: new.code.to_owned(),
+        procedure_version_id: new.procedure_version_id.to_string(),
+        procedure_code: new.procedure_code.to_owned(),
+        holder_unit_id: new.holder_unit_id.to_string(),
+        unit_id: new.unit_id.to_string(),
+        receiving_unit_id: (new.receiving_unit_id != new.unit_id)
+            .then(|| new.receiving_unit_id.to_string()),
+        channel: new.channel.as_str().to_owned(),
+        state: new.state.as_str().to_owned(),
+        version: 1,
+        applicant_user_id: new.applicant_user_id.map(|u| u.to_string()),
+        applicant_name: new.applicant_name.to_owned(),
+        applicant_id_number: new.applicant_id_number.map(str::to_owned),
+        applicant_phone: new.applicant_phone.map(str::to_owned),
+        applicant_address: new.applicant_address.map(str::to_owned),
+        documents: serde_json::to_string(new.documents).map_err(AppError::internal)?,
+        current_step: new.current_step,
+        assignee_id: None,
+        submitted_at: (new.channel == Channel::Online).then_some(new.at),
+        received_at: new.received_at,
+        due_at: new.due_at,
+        paused_since: None,
+        resolved_at: None,
+        outcome: None,
+        returned_at: None,
+        created_at: new.at,
+        updated_at: new.at,
+        step_started_at: new.current_step.map(|_| new.at),
+        step_due_at: new.step_due_at,
+        supplement_count: 0,
+        payment_channel: None,
+        paid_at: None,
+        new_appointment_at: None,
+        return_channel: None,
+        documents_digitised: false,
+        result_electronic: false,
+        fee_vnd: None,
+        document_quantities: if new.document_quantities.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(new.document_quantities).map_err(AppError::internal)?)
+        },
+    };
+    Ok(DossierRecord {
+        search_text: crate::text::fold(&format!("{} {}", new.code, new.applicant_name)),
+        idempotency_key: new.idempotency_key.map(str::to_owned),
+        row,
+    })
+}
+
+pub fn insert(conn: &mut DbConn, new: NewDossier<'_>) -> AppResult<DossierRow> {
+    let record = new_record(new)?;
+    diesel::insert_into(dossiers::table)
+        .values(&record)
+        .execute(conn)?;
+    // Read back: the stored instants are the database's (microseconds on PostgreSQL).
+    get(conn, id_of(&record.row.id))?.ok_or(AppError::NotFound)
+}
+
+/// The next number of the day for `prefix`, in one upsert: the first intake of a day inserts
+/// the row, later ones bump it. The row lock (PostgreSQL) or the writer lock (SQLite)
+/// serialises concurrent intakes until their transactions end.
+pub fn next_sequence(conn: &mut DbConn, prefix: &str, day: NaiveDate) -> AppResult<i32> {
+    // Upserts are backend SQL (the multi-backend query builder has no ON CONFLICT).
+    let upsert = diesel::insert_into(dossier_sequences::table)
+        .values((
+            dossier_sequences::prefix.eq(prefix),
+            dossier_sequences::day.eq(day),
+            dossier_sequences::last.eq(1),
+        ))
+        .on_conflict((dossier_sequences::prefix, dossier_sequences::day))
+        .do_update()
+        .set(dossier_sequences::last.eq(dossier_sequences::last + 1))
+        .returning(dossier_sequences::last);
+    Ok(match conn {
+        DbConn::Postgres(c) => upsert.get_result(c)?,
+        DbConn::Sqlite(c) => upsert.get_result(c)?,
+    })
+}
+
+/// Records the applicant's rating; one per dossier (409 for a second).
+pub fn rate(
+    conn: &mut DbConn,
+    dossier: Uuid,
+    rating: Rating,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    use crate::db::schema::dossier_ratings;
+    let exists = dossier_ratings::table
+        .find(dossier.to_string())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Err(AppError::Conflict(
+            "this dossier has been rated already".to_owned(),
+        ));
+    }
+    diesel::insert_into(dossier_ratings::table)
+        .values((
+            dossier_ratings::dossier_id.eq(dossier.to_string()),
+            dossier_ratings::rating.eq(rating.as_str()),
+            dossier_ratings::comment.eq(comment),
+            dossier_ratings::created_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
 
 /// The fields a transition may change.
 #[derive(Default)]
