@@ -625,6 +625,72 @@ async fn work_queues_are_scoped_searchable_and_sorted_by_due_date() {
         ids[2].as_str(),
         "the overdue one comes first"
     );
+    // A page is chosen from the index and counted in the same read: a later page keeps the
+    // order and the total, and a page past the end is empty but still says how many there are.
+    let second = app
+        .get("/api/v1/dossiers?per_page=1&page=2", Some(&w.clerk))
+        .await;
+    assert_eq!(second.body["total"], 3, "{}", second.body);
+    assert_eq!(second.body["items"][0]["id"], first.body["items"][1]["id"]);
+    for path in [
+        "/api/v1/dossiers?per_page=1&page=9",
+        "/api/v1/dossiers?overdue=true&per_page=1&page=2",
+    ] {
+        let beyond = app.get(path, Some(&w.clerk)).await;
+        assert_eq!(beyond.status, 200, "{path}: {}", beyond.body);
+        assert_eq!(beyond.body["items"].as_array().map(Vec::len), Some(0));
+        let total = if path.contains("overdue") { 1 } else { 3 };
+        assert_eq!(beyond.body["total"], total, "{path}");
+    }
+    // A paused clock is judged at its pause: paused after its due instant it is overdue,
+    // paused before it it is not, however long ago the due instant now is. The list (SQL)
+    // and the desk's tab counts (read from the index's facts) agree.
+    let long_ago = (chrono::Utc::now() - chrono::Duration::days(10)).naive_utc();
+    for (id, paused) in [
+        (ids[0].clone(), long_ago + chrono::Duration::hours(1)),
+        (ids[1].clone(), long_ago - chrono::Duration::hours(1)),
+    ] {
+        app.db
+            .write_blocking(move |c| {
+                diesel::update(dossiers::table.find(id))
+                    .set((
+                        dossiers::state.eq("supplement_requested"),
+                        dossiers::due_at.eq(Some(long_ago)),
+                        dossiers::paused_since.eq(Some(paused)),
+                    ))
+                    .execute(c)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+    let overdue = app
+        .get("/api/v1/dossiers?overdue=true", Some(&w.clerk))
+        .await;
+    let listed: Vec<&str> = overdue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [ids[0].as_str(), ids[2].as_str()], "by due date");
+    assert_eq!(overdue.body["total"], 2);
+    let commune: uuid::Uuid = w.commune.parse().unwrap();
+    let (tabs, sql) = app
+        .db
+        .read_blocking(move |c| {
+            use motcua::dossiers::store::{queue_count, queue_counts, QueueFilter, QueueReach};
+            let reach = QueueReach::Unit(commune);
+            let f = QueueFilter {
+                overdue_at: Some(chrono::Utc::now().naive_utc()),
+                ..QueueFilter::default()
+            };
+            Ok((
+                queue_counts(c, &reach, std::slice::from_ref(&f))?,
+                queue_count(c, &reach, &f)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!((tabs, sql), (vec![2], 2));
 
     assert_eq!(
         app.get("/api/v1/dossiers", Some(&w.citizen)).await.status,

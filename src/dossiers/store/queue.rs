@@ -12,20 +12,23 @@ pub(super) fn clock_states() -> Vec<&'static str> {
         .collect()
 }
 
-pub(super) type OverdueAt = diesel::dsl::Or<
-    diesel::dsl::And<
+pub(super) type OverdueAt = diesel::dsl::And<
+    diesel::dsl::Lt<dossiers::due_at, NaiveDateTime>,
+    diesel::dsl::Or<
         diesel::dsl::IsNull<dossiers::paused_since>,
-        diesel::dsl::Lt<dossiers::due_at, NaiveDateTime>,
+        diesel::dsl::Gt<dossiers::paused_since, dossiers::due_at>,
     >,
-    diesel::dsl::Gt<dossiers::paused_since, dossiers::due_at>,
 >;
 
-/// Past its due instant at `now` (DOMAIN §4; a paused clock is judged at its pause).
+/// Past its due instant at `now` (DOMAIN §4; a paused clock is judged at its pause, which
+/// is never later than now). Written as "due before now, and not paused before it" so that
+/// the due date bounds the index range: the overdue list reads only what is overdue.
 pub(super) fn overdue_at(now: NaiveDateTime) -> OverdueAt {
-    dossiers::paused_since
-        .is_null()
-        .and(dossiers::due_at.lt(now))
-        .or(dossiers::paused_since.gt(dossiers::due_at))
+    dossiers::due_at.lt(now).and(
+        dossiers::paused_since
+            .is_null()
+            .or(dossiers::paused_since.gt(dossiers::due_at)),
+    )
 }
 
 diesel::define_sql_function! {
@@ -146,9 +149,11 @@ pub(super) fn queue_rows(
                     q = q.filter(units::path.ge(lo.clone()).and(units::path.lt(hi.clone())))
                 }
             }
+            let clock_only = f.overdue_at.is_some() || f.due_between.is_some();
             match f.state {
                 Some(s) => q = q.filter(dossiers::state.eq(s.as_str())),
-                None if f.all_states => {}
+                // The clock states are all still to do: one list of states, not two.
+                None if f.all_states || clock_only => {}
                 // By default the queue is the work still to do: nothing final.
                 None => q = q.filter(dossiers::state.eq_any(pending.clone())),
             }
@@ -227,30 +232,59 @@ pub(super) fn queue_rows(
             q
         }};
     }
-    let total = match window {
-        Some(_) if !count => -1,
-        _ => filtered!().count().get_result(conn)?,
-    };
     let Some((limit, offset)) = window else {
-        return Ok((Vec::new(), total));
+        return Ok((Vec::new(), filtered!().count().get_result(conn)?));
     };
-    let rows = filtered!()
-        // A filing not yet received has no due date: it waits in line by when it was filed,
-        // among the dossiers due then (the desk should take it in before later work).
-        // A typed function, not an SQL literal: diesel keeps the statement prepared.
-        .order((
-            queue_time(
-                dossiers::due_at,
-                dossiers::submitted_at,
-                dossiers::created_at,
-            )
-            .asc(),
-            dossiers::created_at.asc(),
-        ))
-        .limit(limit)
-        .offset(offset)
+    macro_rules! page {
+        () => {
+            filtered!()
+                // A filing not yet received has no due date: it waits in line by when it was
+                // filed, among the dossiers due then (the desk should take it in before later
+                // work). A typed function, not an SQL literal: diesel keeps it prepared.
+                .order((
+                    queue_time(
+                        dossiers::due_at,
+                        dossiers::submitted_at,
+                        dossiers::created_at,
+                    )
+                    .asc(),
+                    dossiers::created_at.asc(),
+                ))
+                .limit(limit)
+                .offset(offset)
+        };
+    }
+    if !f.on_facts() {
+        // A filter on a column the index lacks reads the table's rows anyway.
+        let total = match count {
+            true => filtered!().count().get_result(conn)?,
+            false => -1,
+        };
+        let rows = page!().select(DossierRow::as_select()).load(conn)?;
+        return Ok((rows, total));
+    }
+    // The page's ids from the index alone (`dossiers_holder_state_due` carries the order's
+    // columns), counted in the same scan, then only those rows: a district's overdue list
+    // sorts thousands of index entries, not thousands of rows.
+    let (ids, total): (Vec<String>, i64) = if count {
+        let counted: Vec<(String, i64)> = page!()
+            .select((dossiers::id, diesel::dsl::count(dossiers::id).over()))
+            .load(conn)?;
+        let total = match counted.first() {
+            Some((_, n)) => *n,
+            // A page past the end shows nothing, and says how many there are.
+            None if offset > 0 => filtered!().count().get_result(conn)?,
+            None => 0,
+        };
+        (counted.into_iter().map(|(id, _)| id).collect(), total)
+    } else {
+        (page!().select(dossiers::id).load(conn)?, -1)
+    };
+    let mut rows: Vec<DossierRow> = dossiers::table
+        .filter(dossiers::id.eq_any(&ids))
         .select(DossierRow::as_select())
         .load(conn)?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
     Ok((rows, total))
 }
 
@@ -296,8 +330,8 @@ impl QueueFilter {
         };
         let overdue_ok = self.overdue_at.is_none_or(|now| {
             clock
-                && ((f.paused_since.is_none() && before(f.due_at, Some(now)))
-                    || before(f.due_at, f.paused_since))
+                && before(f.due_at, Some(now))
+                && (f.paused_since.is_none() || before(f.due_at, f.paused_since))
         });
         let due_ok = self.due_between.is_none_or(|(from, to)| {
             clock
